@@ -1,0 +1,277 @@
+"""Training configuration: one frozen dataclass, its field ranges, presets and validation.
+
+No torch import here: the app validates URLs and widgets with this module before torch loads.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass, fields
+from typing import Any, Mapping
+
+from gan_core import ENGINE_VERSION
+
+IMAGE_DATASETS = ("mnist5k", "mnist", "fashion")
+TOY_DATASETS = ("ring8", "grid25", "spiral")
+DATASETS = IMAGE_DATASETS + TOY_DATASETS
+IMAGE_ARCHS = ("mlp-book", "dcgan")
+TOY_ARCHS = ("toy-mlp",)
+ARCHS = IMAGE_ARCHS + TOY_ARCHS
+LOSSES = ("nonsat", "minimax", "hinge", "wgan-gp")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a training run. Same config + same engine -> same numbers."""
+
+    dataset: str = "mnist5k"
+    arch: str = "mlp-book"
+    loss: str = "nonsat"  # "minimax": G minimises log(1-D(G(z))); "nonsat": G maximises log D(G(z))
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    k: int = 1  # discriminator updates per generator update
+    nz: int = 128  # latent size
+    batch: int = 64
+    steps: int = 500  # generator updates
+    seed: int = 0
+    snapshots: int = 16  # fixed-noise snapshots over the run (log-spaced)
+    ema: float = 0.0  # EMA decay of G's weights for sampling (0 = off)
+    conditional: bool = False  # label-conditioned G and D (image sets)
+    pack: int = 1  # PacGAN: D judges `pack` samples at once
+    mbstd: bool = False  # minibatch standard-deviation feature in D
+    unroll: int = 0  # unrolled-D steps for G's update
+    hidden: int = 128  # width of the toy MLPs
+
+    # ---- identity -------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @property
+    def key(self) -> str:
+        """Content address of the run: hash of the config and the engine version."""
+        raw = f"{ENGINE_VERSION}|{self.to_json()}".encode()
+        return hashlib.sha256(raw).hexdigest()[:20]
+
+    @property
+    def is_image(self) -> bool:
+        return self.dataset in IMAGE_DATASETS
+
+    def replace(self, **changes) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """Allowed values of one config field: a numeric range or a list of choices."""
+
+    name: str
+    kind: type
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple | None = None
+    log: bool = False  # a log-scale number (learning rates)
+
+    def describe(self) -> str:
+        if self.choices is not None:
+            return "one of " + ", ".join(str(c) for c in self.choices)
+        if self.kind is bool:
+            return "true or false"
+        kind = "integer" if self.kind is int else "number"
+        return f"{kind} from {_fmt(self.lo)} to {_fmt(self.hi)}"
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "?"
+    return f"{x:g}"
+
+
+SPECS: dict[str, FieldSpec] = {
+    s.name: s
+    for s in (
+        FieldSpec("dataset", str, choices=DATASETS),
+        FieldSpec("arch", str, choices=ARCHS),
+        FieldSpec("loss", str, choices=LOSSES),
+        FieldSpec("lr_g", float, 1e-6, 0.1, log=True),
+        FieldSpec("lr_d", float, 1e-6, 0.1, log=True),
+        FieldSpec("beta1", float, 0.0, 0.99),
+        FieldSpec("beta2", float, 0.5, 0.9999),
+        FieldSpec("k", int, 1, 10),
+        FieldSpec("nz", int, 1, 256),
+        FieldSpec("batch", int, 8, 1024),
+        FieldSpec("steps", int, 1, 20000),
+        FieldSpec("seed", int, 0, 2**31 - 1),
+        FieldSpec("snapshots", int, 2, 60),
+        FieldSpec("ema", float, 0.0, 0.9999),
+        FieldSpec("conditional", bool),
+        FieldSpec("pack", int, 1, 8),
+        FieldSpec("mbstd", bool),
+        FieldSpec("unroll", int, 0, 10),
+        FieldSpec("hidden", int, 8, 512),
+    )
+}
+assert set(SPECS) == {f.name for f in fields(TrainConfig)}, "every config field needs a FieldSpec"
+
+
+class ConfigError(ValueError):
+    """A value outside its allowed range; ``key`` and ``allowed`` name the problem."""
+
+    def __init__(self, key: str, value: Any, allowed: str):
+        self.key, self.value, self.allowed = key, value, allowed
+        shown = str(value)
+        if len(shown) > 40:
+            shown = shown[:37] + "..."
+        super().__init__(f"{key}={shown!s} is not allowed: {key} must be {allowed}")
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def coerce(key: str, raw: Any, clamp: bool = False) -> tuple[Any, bool]:
+    """Turn ``raw`` (a string from a URL or the CLI, or a Python value) into a valid value.
+
+    Returns ``(value, clamped)``. Raises ConfigError for unknown keys, wrong types and, unless
+    ``clamp``, out-of-range numbers.
+    """
+    spec = SPECS.get(key)
+    if spec is None:
+        raise ConfigError(key, raw, "a known setting (" + ", ".join(SPECS) + ")")
+    if spec.kind is bool:
+        if isinstance(raw, bool):
+            return raw, False
+        text = str(raw).strip().lower()
+        if text in _TRUE:
+            return True, False
+        if text in _FALSE:
+            return False, False
+        raise ConfigError(key, raw, spec.describe())
+    if spec.choices is not None:
+        text = str(raw).strip()
+        if text not in spec.choices:
+            raise ConfigError(key, raw, spec.describe())
+        return text, False
+    try:
+        if isinstance(raw, bool):
+            raise ValueError
+        text = str(raw).strip()
+        if len(text) > 40:
+            raise ValueError
+        num = float(text)
+        if spec.kind is int:
+            if not math.isfinite(num) or num != int(num):
+                raise ValueError
+            num = int(num)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(key, raw, spec.describe()) from None
+    if not math.isfinite(num):
+        raise ConfigError(key, raw, spec.describe())
+    if num < spec.lo or num > spec.hi:
+        if not clamp:
+            raise ConfigError(key, raw, spec.describe())
+        num = spec.kind(min(max(num, spec.lo), spec.hi))
+        return num, True
+    return spec.kind(num), False
+
+
+def check(cfg: TrainConfig) -> TrainConfig:
+    """Validate every field and the combinations between them; returns ``cfg`` or raises."""
+    for f in fields(TrainConfig):
+        value = getattr(cfg, f.name)
+        got, clamped = coerce(f.name, value)
+        if clamped or got != value:
+            raise ConfigError(f.name, value, SPECS[f.name].describe())
+    if cfg.is_image and cfg.arch not in IMAGE_ARCHS:
+        raise ConfigError("arch", cfg.arch, "one of " + ", ".join(IMAGE_ARCHS) + " for image data")
+    if not cfg.is_image and cfg.arch not in TOY_ARCHS:
+        raise ConfigError("arch", cfg.arch, "one of " + ", ".join(TOY_ARCHS) + " for 2D data")
+    if cfg.conditional and not cfg.is_image:
+        raise ConfigError("conditional", cfg.conditional, "false for 2D data")
+    if cfg.batch % cfg.pack:
+        raise ConfigError("pack", cfg.pack, f"a divisor of the batch size ({cfg.batch})")
+    if cfg.snapshots > cfg.steps + 1:
+        raise ConfigError("snapshots", cfg.snapshots, f"at most steps + 1 ({cfg.steps + 1})")
+    return cfg
+
+
+def fix_combinations(cfg: TrainConfig) -> TrainConfig:
+    """Adjust fields that depend on others (arch after dataset, snapshots after steps)."""
+    changes: dict[str, Any] = {}
+    if cfg.is_image and cfg.arch not in IMAGE_ARCHS:
+        changes["arch"] = IMAGE_ARCHS[0]
+    if not cfg.is_image and cfg.arch not in TOY_ARCHS:
+        changes["arch"] = TOY_ARCHS[0]
+    if cfg.conditional and not cfg.is_image:
+        changes["conditional"] = False
+    if cfg.batch % cfg.pack:
+        changes["pack"] = 1
+    if cfg.snapshots > cfg.steps + 1:
+        changes["snapshots"] = max(2, min(cfg.snapshots, cfg.steps + 1))
+    return cfg.replace(**changes) if changes else cfg
+
+
+def apply_overrides(
+    base: TrainConfig, overrides: Mapping[str, Any], clamp: bool = False
+) -> tuple[TrainConfig, list[ConfigError]]:
+    """Apply ``key=value`` overrides (strings allowed).
+
+    With ``clamp=False`` the first bad value raises ConfigError (the CLI). With ``clamp=True``
+    out-of-range numbers are clamped, other bad values are skipped, and every problem is
+    returned so the page can show it (URLs).
+    """
+    changes: dict[str, Any] = {}
+    problems: list[ConfigError] = []
+    for key, raw in overrides.items():
+        try:
+            value, clamped = coerce(key, raw, clamp=clamp)
+        except ConfigError as err:
+            if not clamp:
+                raise
+            problems.append(err)
+            continue
+        if clamped:
+            problems.append(ConfigError(key, raw, SPECS[key].describe()))
+        changes[key] = value
+    cfg = base.replace(**changes)
+    if clamp:
+        cfg = fix_combinations(cfg)
+    return check(cfg), problems
+
+
+def from_dict(data: Mapping[str, Any]) -> TrainConfig:
+    """Rebuild a config saved with ``to_dict`` (unknown keys refused)."""
+    cfg, _ = apply_overrides(TrainConfig(), data)
+    return cfg
+
+
+# ---- presets ------------------------------------------------------------------------------
+PRESETS: dict[str, TrainConfig] = {
+    # Seed 000 as printed: MLP G/D, Adam lr 2e-4 (default betas), batch 512, nz 128, k 1,
+    # BCE (the non-saturating generator loss). 200 epochs of 60k digits in the book.
+    "seed-book": TrainConfig(
+        dataset="mnist5k", arch="mlp-book", loss="nonsat", lr_g=2e-4, lr_d=2e-4,
+        beta1=0.9, beta2=0.999, k=1, nz=128, batch=512, steps=400, snapshots=16,
+    ),
+    # The fastest route to recognisable digits here (tuned and measured by bench/quick.py).
+    "quick": TrainConfig(
+        dataset="mnist5k", arch="dcgan", loss="nonsat", lr_g=2e-4, lr_d=2e-4,
+        beta1=0.5, beta2=0.999, k=1, nz=64, batch=64, steps=1200, snapshots=16, ema=0.999,
+    ),
+    # A few seconds: for trying the Lab's controls.
+    "tiny": TrainConfig(
+        dataset="mnist5k", arch="mlp-book", loss="nonsat", lr_g=2e-4, lr_d=2e-4,
+        beta1=0.5, nz=32, batch=64, steps=60, snapshots=6,
+    ),
+    "ring8": TrainConfig(
+        dataset="ring8", arch="toy-mlp", loss="nonsat", lr_g=1e-3, lr_d=1e-3,
+        beta1=0.5, nz=2, batch=256, steps=2000, snapshots=20, hidden=128,
+    ),
+}
+PRESETS = {name: check(cfg) for name, cfg in PRESETS.items()}

@@ -1,0 +1,47 @@
+"""Shared fixtures: every test session gets its own empty run cache and job pool."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# Set before anything imports gan_core.data.cache_dir().
+_CACHE = tempfile.mkdtemp(prefix="gan-classroom-test-")
+os.environ.setdefault("GAN_CLASSROOM_CACHE", _CACHE)
+
+
+@pytest.fixture
+def tmp_cache(tmp_path, monkeypatch):
+    """A private cache folder for one test."""
+    monkeypatch.setenv("GAN_CLASSROOM_CACHE", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def fresh_pool(tmp_path):
+    """A new JobPool on an empty cache, installed as the process default for the test."""
+    from gan_core import runs
+
+    pool = runs.JobPool(runs.RunStore(tmp_path / "runs"), workers=1)
+    runs.reset_default_pool(pool)
+    yield pool
+    pool.shutdown()
+    runs.reset_default_pool(None)
+
+
+@pytest.fixture
+def clear_st_caches():
+    """Streamlit caches persist between AppTest runs in one process: clear them."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()

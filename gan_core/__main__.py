@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 from pathlib import Path
 
@@ -34,14 +33,12 @@ def _parse_sets(items: list[str]) -> dict[str, str]:
 def export_run(result, out: Path, n_samples: int) -> None:
     """Write config.json, history.csv, samples.npy and generator.pt for a finished run."""
     import numpy as np
-    import torch
 
+    from gan_core.export import config_bytes, weights_bytes
     from gan_core.train import generate
 
     out.mkdir(parents=True, exist_ok=True)
-    meta = {"config": result.config.to_dict(), "key": result.config.key, "status": result.status,
-            "message": result.message, "seconds": round(result.seconds, 3), "metrics": result.metrics}
-    (out / "config.json").write_text(json.dumps(meta, indent=2, default=float), encoding="utf-8")
+    (out / "config.json").write_bytes(config_bytes(result))
     h = result.history
     with open(out / "history.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -50,7 +47,7 @@ def export_run(result, out: Path, n_samples: int) -> None:
             w.writerow([int(h["step"][i]), f"{h['wall'][i]:.4f}", f"{h['loss_d'][i]:.6g}",
                         f"{h['loss_g'][i]:.6g}", f"{h['d_real'][i]:.6g}", f"{h['d_fake'][i]:.6g}"])
     np.save(out / "samples.npy", generate(result, n_samples))
-    torch.save(result.generator, out / "generator.pt")
+    (out / "generator.pt").write_bytes(weights_bytes(result))
 
 
 def cmd_train(args: argparse.Namespace) -> int:

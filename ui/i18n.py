@@ -61,3 +61,13 @@ def t(key: str, lang: str | None = None, **fmt) -> str:
         except (KeyError, IndexError, ValueError):
             return text
     return text
+
+
+def option_label(prefix: str, lang: str | None = None):
+    """A ``format_func`` for selectboxes: value ``v`` -> ``t(prefix + v)`` (``-`` -> ``_``).
+
+    The language is captured now, not looked up later: streamlit's AppTest calls format
+    functions outside the script run, where the session's language can't be read.
+    """
+    lang = lang or current_lang()
+    return lambda v: t(f"{prefix}{str(v).replace('-', '_')}", lang=lang)

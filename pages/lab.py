@@ -1,0 +1,99 @@
+"""Training Lab: pick settings (or a preset), press Train, watch a real GAN learn."""
+import streamlit as st
+
+from gan_core.config import DATASETS, IMAGE_ARCHS, IMAGE_DATASETS, LOSSES, PRESETS, SPECS, TOY_ARCHS, from_dict
+from ui import params, run_view
+from ui.i18n import option_label, t
+
+P = "lab"  # widget key prefix
+K = lambda name: params.widget_key(P, name)  # noqa: E731
+
+st.title(t("lab.title"))
+st.caption(t("lab.intro"))
+
+# ---- first visit: settings from the URL (a shared link), validated -------------------------
+if "lab_url_loaded" not in st.session_state:
+    preset, cfg, messages = params.config_from_url(default_preset="quick")
+    st.session_state["lab_preset"] = preset
+    params.load_into_widgets(P, cfg)
+    st.session_state["lab_url_messages"] = messages
+    st.session_state["lab_url_loaded"] = True
+for msg in st.session_state.pop("lab_url_messages", []):
+    st.warning(msg, icon=":material/link_off:")
+
+
+def _load_preset() -> None:
+    params.load_into_widgets(P, PRESETS[st.session_state["lab_preset"]])
+
+
+def _spec_range(name: str) -> dict:
+    s = SPECS[name]
+    return {"min_value": s.kind(s.lo), "max_value": s.kind(s.hi)}
+
+
+settings, results = st.columns([1, 2], gap="large")
+
+with settings:
+    st.subheader(t("lab.settings"))
+    st.selectbox(t("lab.preset"), list(PRESETS), key="lab_preset", on_change=_load_preset,
+                 format_func=params.preset_labeller(), help=t("lab.preset_help"))
+    st.selectbox(t("lab.dataset"), DATASETS, key=K("dataset"), format_func=option_label("lab.ds_"))
+    is_image = st.session_state[K("dataset")] in IMAGE_DATASETS
+    arch_options = IMAGE_ARCHS if is_image else TOY_ARCHS
+    if st.session_state.get(K("arch")) not in arch_options:
+        st.session_state[K("arch")] = arch_options[0]
+    if not is_image:
+        st.session_state[K("conditional")] = False
+    st.selectbox(t("lab.arch"), arch_options, key=K("arch"), format_func=option_label("lab.arch_"))
+    st.selectbox(t("lab.loss"), LOSSES, key=K("loss"), format_func=option_label("lab.loss_"),
+                 help=t("lab.loss_help"))
+    c1, c2 = st.columns(2)
+    c1.number_input(t("lab.lr_g"), **_spec_range("lr_g"), step=1e-4, format="%.5f", key=K("lr_g"))
+    c2.number_input(t("lab.lr_d"), **_spec_range("lr_d"), step=1e-4, format="%.5f", key=K("lr_d"))
+    st.slider(t("lab.k"), **_spec_range("k"), key=K("k"), help=t("lab.k_help"))
+    st.slider(t("lab.nz"), **_spec_range("nz"), key=K("nz"), help=t("lab.nz_help"))
+    c1, c2 = st.columns(2)
+    c1.number_input(t("lab.batch"), **_spec_range("batch"), step=32, key=K("batch"))
+    c2.number_input(t("lab.steps"), **_spec_range("steps"), step=100, key=K("steps"), help=t("lab.steps_help"))
+    if st.session_state[K("snapshots")] > st.session_state[K("steps")] + 1:
+        st.session_state[K("snapshots")] = max(2, st.session_state[K("steps")] + 1)
+    st.number_input(t("lab.seed"), **_spec_range("seed"), step=1, key=K("seed"), help=t("lab.seed_help"))
+    with st.expander(t("lab.advanced")):
+        c1, c2 = st.columns(2)
+        c1.number_input(t("lab.beta1"), **_spec_range("beta1"), step=0.05, format="%.2f", key=K("beta1"))
+        c2.number_input(t("lab.beta2"), **_spec_range("beta2"), step=0.001, format="%.4f", key=K("beta2"))
+        st.number_input(t("lab.ema"), **_spec_range("ema"), step=0.001, format="%.4f", key=K("ema"),
+                        help=t("lab.ema_help"))
+        st.slider(t("lab.snapshots"), **_spec_range("snapshots"), key=K("snapshots"))
+        if is_image:
+            st.checkbox(t("lab.conditional"), key=K("conditional"), help=t("lab.conditional_help"))
+        else:
+            st.slider(t("lab.hidden"), **_spec_range("hidden"), key=K("hidden"))
+        c1, c2, c3 = st.columns(3)
+        c1.number_input(t("lab.pack"), **_spec_range("pack"), step=1, key=K("pack"), help=t("lab.pack_help"))
+        c2.number_input(t("lab.unroll"), **_spec_range("unroll"), step=1, key=K("unroll"), help=t("lab.unroll_help"))
+        c3.checkbox(t("lab.mbstd"), key=K("mbstd"), help=t("lab.mbstd_help"))
+
+    if st.button(t("lab.train"), type="primary", icon=":material/play_arrow:", width="stretch"):
+        cfg, problem = params.config_from_widgets(P, PRESETS[st.session_state["lab_preset"]])
+        if cfg is None:
+            st.error(problem)
+        else:
+            run_view.pool().submit(cfg)
+            st.session_state["lab_cfg"] = cfg.to_dict()
+            params.write_url(st.session_state["lab_preset"], cfg)
+
+with results:
+    saved = st.session_state.get("lab_cfg")
+    if saved is None:
+        st.info(t("lab.press_train"), icon=":material/arrow_back:")
+    else:
+        cfg = from_dict(saved)
+        job = run_view.pool().peek(cfg)
+        if job is None:
+            st.info(t("lab.not_on_server"))
+        elif not job.done:
+            run_view.live_view(cfg)
+        else:
+            run_view.finished_view(job, "labrun")
+            run_view.share_link(params.url_params(st.session_state["lab_preset"], cfg))

@@ -1,0 +1,95 @@
+"""Plotly figure builders shared by the pages (no training logic here)."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ui.i18n import t
+
+D_COLOUR = "#d1495b"  # discriminator / police
+G_COLOUR = "#5b4bdb"  # generator / counterfeiter
+REAL_COLOUR = "#2e8b57"
+MAX_POINTS = 1500
+
+
+def _thin(x: np.ndarray, *ys: np.ndarray):
+    """Keep at most MAX_POINTS points (evenly spaced) so long runs stay light in the browser."""
+    n = len(x)
+    if n <= MAX_POINTS:
+        return (x, *ys)
+    idx = np.unique(np.linspace(0, n - 1, MAX_POINTS).astype(int))
+    return (x[idx], *(y[idx] for y in ys))
+
+
+def smooth(y: np.ndarray, window: int | None = None) -> np.ndarray:
+    """Trailing moving average (window ~ 2% of the run, at least 1)."""
+    y = np.asarray(y, dtype=float)
+    if len(y) == 0:
+        return y
+    window = window or max(1, len(y) // 50)
+    c = np.cumsum(np.insert(y, 0, 0.0))
+    idx = np.arange(len(y))
+    lo = np.maximum(0, idx + 1 - window)
+    return (c[idx + 1] - c[lo]) / (idx + 1 - lo)
+
+
+def _base(title: str, ytitle: str, height: int = 300) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(
+        title=dict(text=title, x=0.01, font=dict(size=15)), height=height,
+        margin=dict(l=10, r=10, t=40, b=10), xaxis_title=t("figures.step"), yaxis_title=ytitle,
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+        template="plotly_white",
+    )
+    return fig
+
+
+def _marker(fig: go.Figure, step: int | None) -> None:
+    if step is not None:
+        fig.add_vline(x=step, line=dict(color="#888", dash="dot", width=1))
+
+
+def loss_figure(history: dict, step: int | None = None) -> go.Figure:
+    """D and G losses per step (faint raw values, bold moving average)."""
+    x = np.asarray(history["step"])
+    ld, lg = np.asarray(history["loss_d"]), np.asarray(history["loss_g"])
+    fig = _base(t("figures.losses"), t("figures.loss"))
+    if len(x):
+        sd, sg = smooth(ld), smooth(lg)
+        x, ld, lg, sd, sg = _thin(x, ld, lg, sd, sg)
+        for y, s, colour, name in ((ld, sd, D_COLOUR, t("figures.loss_d")), (lg, sg, G_COLOUR, t("figures.loss_g"))):
+            fig.add_scatter(x=x, y=y, mode="lines", line=dict(color=colour, width=1), opacity=0.25,
+                            showlegend=False, hoverinfo="skip")
+            fig.add_scatter(x=x, y=s, mode="lines", line=dict(color=colour, width=2.5), name=name)
+    _marker(fig, step)
+    return fig
+
+
+def dprob_figure(history: dict, step: int | None = None) -> go.Figure:
+    """Mean D(x) on real data and mean D(G(z)) on fakes; 0.5 is where D can't tell."""
+    x = np.asarray(history["step"])
+    dr, df = np.asarray(history["d_real"]), np.asarray(history["d_fake"])
+    fig = _base(t("figures.dprob"), t("figures.probability"))
+    if len(x):
+        x, dr, df = _thin(x, smooth(dr), smooth(df))
+        fig.add_scatter(x=x, y=dr, mode="lines", line=dict(color=REAL_COLOUR, width=2.5), name=t("figures.d_real"))
+        fig.add_scatter(x=x, y=df, mode="lines", line=dict(color=G_COLOUR, width=2.5), name=t("figures.d_fake"))
+    fig.add_hline(y=0.5, line=dict(color="#888", dash="dash", width=1),
+                  annotation_text=t("figures.half"), annotation_position="bottom right")
+    fig.update_yaxes(range=[0, 1])
+    _marker(fig, step)
+    return fig
+
+
+def grad_figure(history: dict, step: int | None = None) -> go.Figure:
+    """Gradient norms of D and G per step (log scale)."""
+    x = np.asarray(history["step"])
+    gd, gg = np.asarray(history["grad_d"]), np.asarray(history["grad_g"])
+    fig = _base(t("figures.grads"), t("figures.grad_norm"), height=260)
+    if len(x):
+        x, gd, gg = _thin(x, smooth(gd), smooth(gg))
+        fig.add_scatter(x=x, y=gd, mode="lines", line=dict(color=D_COLOUR, width=2), name="‖∇D‖")
+        fig.add_scatter(x=x, y=gg, mode="lines", line=dict(color=G_COLOUR, width=2), name="‖∇G‖")
+        fig.update_yaxes(type="log")
+    _marker(fig, step)
+    return fig

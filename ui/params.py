@@ -1,0 +1,127 @@
+"""Training settings <-> widgets <-> URL query string, with validation messages.
+
+The URL holds ``preset`` plus the fields that differ from it, so a link reproduces a run.
+Values from the URL are untrusted: unknown keys are ignored, bad types refused and numbers
+outside their range clamped, each with a translated message.
+"""
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Iterable
+
+import streamlit as st
+
+from gan_core.config import PRESETS, SPECS, ConfigError, FieldSpec, TrainConfig, apply_overrides, check
+from ui.i18n import current_lang, t
+
+CONFIG_FIELDS = tuple(f.name for f in fields(TrainConfig))
+PASSIVE_KEYS = {"lang"}  # query params other pages/features own
+MAX_SHOWN = 40
+
+
+def safe_value(raw: object) -> str:
+    """A user-supplied value made safe to show inside markdown (code span, truncated)."""
+    text = str(raw).replace("`", "'").replace("\n", " ")
+    if len(text) > MAX_SHOWN:
+        text = text[: MAX_SHOWN - 1] + "…"
+    return f"`{text}`"
+
+
+def describe(spec: FieldSpec) -> str:
+    """The allowed values of a field, in the current language."""
+    if spec.choices is not None:
+        return t("params.choices", options=", ".join(str(c) for c in spec.choices))
+    if spec.kind is bool:
+        return t("params.boolean")
+    kind = t("params.integer") if spec.kind is int else t("params.number")
+    return t("params.range", kind=kind, lo=f"{spec.lo:g}", hi=f"{spec.hi:g}")
+
+
+def explain(err: ConfigError) -> str:
+    """A translated sentence for a ConfigError."""
+    spec = SPECS.get(err.key)
+    if spec is None:
+        return t("params.unknown_key", key=safe_value(err.key))
+    allowed = describe(spec)
+    if err.allowed != spec.describe():  # a combination rule, not the field's plain range
+        allowed = safe_value(err.allowed)
+    return t("params.bad_value", key=err.key, value=safe_value(err.value), allowed=allowed)
+
+
+def preset_labeller():
+    """format_func: ``name — description`` when the catalogue describes the preset, else the name."""
+    lang = current_lang()
+
+    def label(name: str) -> str:
+        key = f"presets.{name}"
+        desc = t(key, lang=lang)
+        return name if desc == key else f"{name} — {desc}"
+
+    return label
+
+
+def widget_key(prefix: str, name: str) -> str:
+    return f"{prefix}_{name}"
+
+
+def load_into_widgets(prefix: str, cfg: TrainConfig, names: Iterable[str] = CONFIG_FIELDS) -> None:
+    for name in names:
+        st.session_state[widget_key(prefix, name)] = getattr(cfg, name)
+
+
+def config_from_url(default_preset: str) -> tuple[str, TrainConfig, list[str]]:
+    """(preset name, config, messages) from ``st.query_params``; never raises."""
+    params = {k: st.query_params.get(k) for k in st.query_params.keys()}
+    messages: list[str] = []
+    preset = params.pop("preset", None) or default_preset
+    if preset not in PRESETS:
+        messages.append(t("params.unknown_preset", value=safe_value(preset), options=", ".join(PRESETS)))
+        preset = default_preset
+    overrides = {}
+    for key, raw in params.items():
+        if key in PASSIVE_KEYS:
+            continue
+        if key not in SPECS:
+            messages.append(t("params.unknown_key", key=safe_value(key)))
+            continue
+        overrides[key] = raw
+    try:
+        cfg, problems = apply_overrides(PRESETS[preset], overrides, clamp=True)
+    except ConfigError as err:  # a combination the clamp could not repair
+        messages.append(explain(err))
+        return preset, PRESETS[preset], messages
+    messages.extend(explain(p) for p in problems)
+    return preset, cfg, messages
+
+
+def config_from_widgets(prefix: str, base: TrainConfig) -> tuple[TrainConfig | None, str]:
+    """Read every widget of ``prefix`` into a validated config; (None, message) if invalid."""
+    values = {}
+    for name in CONFIG_FIELDS:
+        key = widget_key(prefix, name)
+        values[name] = st.session_state.get(key, getattr(base, name))
+    try:
+        cfg = check(base.replace(**values))
+    except (ConfigError, TypeError) as err:
+        return None, explain(err) if isinstance(err, ConfigError) else str(err)
+    return cfg, ""
+
+
+def url_params(preset: str, cfg: TrainConfig) -> dict[str, str]:
+    """Query params that reproduce ``cfg``: the preset plus the fields that differ from it."""
+    base = PRESETS.get(preset, TrainConfig())
+    out = {"preset": preset}
+    for name in CONFIG_FIELDS:
+        value = getattr(cfg, name)
+        if value != getattr(base, name):
+            out[name] = str(value).lower() if isinstance(value, bool) else f"{value:g}" if isinstance(value, float) else str(value)
+    return out
+
+
+def write_url(preset: str, cfg: TrainConfig) -> None:
+    """Mirror ``cfg`` into the address bar (keeps the language)."""
+    lang = st.query_params.get("lang")
+    st.query_params.clear()
+    st.query_params.update(url_params(preset, cfg))
+    if lang:
+        st.query_params["lang"] = lang

@@ -1,0 +1,171 @@
+"""Showing a training run: live progress while it trains, a replayable timeline when done.
+
+The run itself lives in the process-wide JobPool (gan_core.runs), so clicking around, leaving
+the page or a second student pressing Train never interrupts it; this module only looks.
+"""
+from __future__ import annotations
+
+import time
+from urllib.parse import urlencode
+
+import numpy as np
+import streamlit as st
+
+from gan_core.config import TrainConfig
+from ui import figures
+from ui.i18n import t
+
+POLL_SECONDS = 1.5
+
+
+def pool():
+    from gan_core.runs import default_pool
+
+    return default_pool()
+
+
+def real_points(cfg: TrainConfig) -> np.ndarray | None:
+    """Reference samples for toy scatter plots."""
+    if cfg.is_image:
+        return None
+    from gan_core.data import sample_toy
+
+    return sample_toy(cfg.dataset, 1500, np.random.default_rng(0))
+
+
+def picture(cfg: TrainConfig, samples: np.ndarray, scale: int = 3) -> np.ndarray:
+    from gan_core.export import snapshot_picture, toy_picture
+
+    if cfg.is_image:
+        return snapshot_picture(samples, scale=scale, ncol=8 if cfg.conditional else None)
+    return toy_picture(samples, real_points(cfg))
+
+
+def _fmt_seconds(s: float) -> str:
+    s = max(0, int(round(s)))
+    return f"{s // 60}:{s % 60:02d}" if s >= 60 else t("run.seconds", s=s)
+
+
+def progress_block(job) -> None:
+    """Queue position or progress bar with elapsed time and an estimate of what is left."""
+    if job.state == "queued":
+        ahead = pool().queue_position(job)
+        st.info(t("run.queued", n=ahead), icon=":material/hourglass_top:")
+        st.progress(0.0)
+        return
+    elapsed = time.time() - (job.started or time.time())
+    left = elapsed / job.fraction * (1 - job.fraction) if job.fraction > 0.02 else None
+    text = t("run.progress", step=job.step, total=job.total, elapsed=_fmt_seconds(elapsed))
+    if left is not None:
+        text += " · " + t("run.eta", left=_fmt_seconds(left))
+    st.progress(job.fraction, text=text)
+
+
+def live_view(cfg: TrainConfig) -> None:
+    """Polls the job every POLL_SECONDS; hands over to the full page once it is finished."""
+
+    @st.fragment(run_every=POLL_SECONDS)
+    def _live() -> None:
+        job = pool().peek(cfg)
+        if job is None:
+            st.warning(t("run.lost"))
+            return
+        if job.done:
+            st.rerun()
+        progress_block(job)
+        left, right = st.columns([2, 3])
+        with left:
+            if job.snapshots:
+                snap = job.snapshots[-1]
+                st.image(picture(cfg, snap.samples), caption=t("run.snapshot_caption", step=snap.step),
+                         width="stretch")
+        with right:
+            hist = {k: np.asarray(v) for k, v in job.history.items()}
+            st.plotly_chart(figures.loss_figure(hist), width="stretch", key="live_loss")
+            st.plotly_chart(figures.dprob_figure(hist), width="stretch", key="live_dprob")
+
+    _live()
+
+
+def status_message(job) -> None:
+    """One line saying how the run ended (and what to try if it went wrong)."""
+    r = job.result
+    if job.state == "failed" or r is None:
+        st.error(t("run.failed"), icon=":material/error:")
+        return
+    note = r.metrics.get("data_note", "") if isinstance(r.metrics, dict) else ""
+    if note.startswith("offline:"):
+        st.info(t("run.offline_data", name=note.split(":", 1)[1]), icon=":material/cloud_off:")
+    if r.status == "diverged":
+        parts = r.message.split(":")
+        step = parts[1] if len(parts) > 1 else "?"
+        hint = parts[2] if len(parts) > 2 else "unstable"
+        st.warning(t("run.diverged", step=step) + " " + t(f"run.hint_{hint}"), icon=":material/warning:")
+    elif job.cached:
+        st.success(t("run.cached", seconds=f"{r.seconds:.1f}"), icon=":material/bolt:")
+    else:
+        st.success(t("run.done", seconds=f"{r.seconds:.1f}"), icon=":material/check_circle:")
+
+
+def timeline(result, key: str) -> int:
+    """A slider over the run's snapshots; returns the index picked (default: the last)."""
+    steps = [s.step for s in result.snapshots]
+    if len(steps) == 1:
+        return 0
+    chosen = st.select_slider(t("run.timeline"), options=steps, value=steps[-1], key=key,
+                              help=t("run.timeline_help"))
+    return steps.index(chosen)
+
+
+def finished_view(job, key_prefix: str) -> int | None:
+    """The finished run: status, timeline, samples, curves and downloads. Returns the snapshot index."""
+    status_message(job)
+    r = job.result
+    if r is None or not r.snapshots:
+        return None
+    cfg = r.config
+    idx = timeline(r, f"{key_prefix}_timeline_{cfg.key}")
+    snap = r.snapshots[idx]
+    left, right = st.columns([2, 3])
+    with left:
+        pic = picture(cfg, snap.samples)
+        st.image(pic, caption=t("run.snapshot_caption", step=snap.step), width="stretch")
+    with right:
+        st.plotly_chart(figures.loss_figure(r.history, snap.step), width="stretch", key=f"{key_prefix}_loss")
+        st.plotly_chart(figures.dprob_figure(r.history, snap.step), width="stretch", key=f"{key_prefix}_dprob")
+    with st.expander(t("run.grads_title")):
+        st.caption(t("run.grads_help"))
+        st.plotly_chart(figures.grad_figure(r.history, snap.step), width="stretch", key=f"{key_prefix}_grads")
+    downloads(r, pic, snap.step, key_prefix)
+    return idx
+
+
+def downloads(result, pic: np.ndarray, step: int, key_prefix: str) -> None:
+    from functools import partial
+
+    from gan_core import export
+
+    name = f"gan-{result.config.dataset}-{result.config.key[:8]}"
+    cols = st.columns(4)
+    cols[0].download_button(t("run.dl_png"), export.png_bytes(pic), f"{name}-step{step}.png", "image/png",
+                            key=f"{key_prefix}_dl_png", icon=":material/image:", on_click="ignore")
+    cols[1].download_button(t("run.dl_gif"), partial(export.timeline_gif, result), f"{name}-timeline.gif",
+                            "image/gif", key=f"{key_prefix}_dl_gif", icon=":material/movie:", on_click="ignore")
+    cols[2].download_button(t("run.dl_weights"), partial(export.weights_bytes, result), f"{name}-generator.pt",
+                            "application/octet-stream", key=f"{key_prefix}_dl_pt", icon=":material/download:",
+                            on_click="ignore")
+    cols[3].download_button(t("run.dl_config"), export.config_bytes(result), f"{name}-config.json",
+                            "application/json", key=f"{key_prefix}_dl_json", icon=":material/data_object:",
+                            on_click="ignore")
+
+
+def share_link(params: dict[str, str]) -> None:
+    """The address that reopens the page with these settings."""
+    base = ""
+    try:
+        base = (st.context.url or "").split("?")[0]
+    except Exception:  # noqa: BLE001 - no browser context (tests)
+        base = ""
+    query = urlencode(params)
+    st.caption(t("run.share_help"))
+    st.code(f"{base}?{query}" if base else f"?{query}", language=None)

@@ -1,0 +1,65 @@
+"""The GAN family: DCGAN (measured on the Lab's own networks), conditional GAN, pix2pix vs
+CycleGAN, and what GANs are used for, each linked to the part of the app that shows it."""
+import streamlit as st
+
+from gan_core.config import PRESETS
+from ui import family_view as fv
+from ui.i18n import t
+
+st.title(t("family.title"))
+st.caption(t("family.intro"))
+
+# ---- DCGAN ------------------------------------------------------------------------------------
+st.header(t("family.dcgan_title"))
+st.markdown(t("family.dcgan_text"))
+dc = fv.anatomy_rows("dcgan", PRESETS["quick"].nz)
+mlp = fv.anatomy_rows("mlp-book", PRESETS["seed-book"].nz)
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(t("family.params_dcgan_g"), f"{dc['g_params']:,}")
+c2.metric(t("family.params_dcgan_d"), f"{dc['d_params']:,}")
+c3.metric(t("family.params_mlp_g"), f"{mlp['g_params']:,}")
+c4.metric(t("family.params_mlp_d"), f"{mlp['d_params']:,}")
+st.caption(t("family.params_note"))
+g_col, d_col = st.columns(2)
+with g_col:
+    st.markdown(t("family.g_table"))
+    fv.layer_table(dc["g"])
+with d_col:
+    st.markdown(t("family.d_table"))
+    fv.layer_table(dc["d"])
+st.caption(t("family.tables_note"))
+fv.link("lab", "family.try_dcgan", ":material/science:", {"preset": "quick"})
+
+# ---- conditional GAN --------------------------------------------------------------------------
+st.header(t("family.cgan_title"))
+st.markdown(t("family.cgan_text"))
+fv.link("lab", "family.try_cgan", ":material/science:", {"preset": "cgan"} if "cgan" in PRESETS else None)
+
+# ---- pix2pix vs CycleGAN ------------------------------------------------------------------------
+st.header(t("family.pair_title"))
+st.markdown(t("family.pair_text"))
+st.table({
+    "": [t("family.row_data"), t("family.row_nets"), t("family.row_losses"), t("family.row_example")],
+    "pix2pix": [t("family.p2p_data"), t("family.p2p_nets"), t("family.p2p_losses"), t("family.p2p_example")],
+    "CycleGAN": [t("family.cyc_data"), t("family.cyc_nets"), t("family.cyc_losses"), t("family.cyc_example")],
+})
+fv.link("cyclegan", "family.try_cyclegan", ":material/sync_alt:")
+
+# ---- applications -----------------------------------------------------------------------------
+st.header(t("family.apps_title"))
+st.caption(t("family.apps_intro"))
+APPS = (  # (catalogue stem, page that shows the mechanism live, Lab preset to open)
+    ("translation", "cyclegan", None),
+    ("sketch", "cyclegan", None),
+    ("text", "lab", "cgan"),
+    ("restore", "cyclegan", None),
+    ("medical", "cyclegan", None),
+    ("style", "cyclegan", None),
+)
+cols = st.columns(2)
+for i, (stem, slug, preset) in enumerate(APPS):
+    with cols[i % 2].container(border=True):
+        st.markdown(f"**{t(f'family.app_{stem}')}**")
+        st.write(t(f"family.app_{stem}_text"))
+        query = {"preset": preset} if preset in PRESETS else None
+        fv.link(slug, f"family.app_{stem}_link", query=query)

@@ -142,10 +142,11 @@ def optimal_d(p_data, p_g) -> np.ndarray:
 
 
 def _xlogy(x, y):
-    """x * log(y) with 0 * log(anything) = 0."""
+    """x * log(y) with 0 * log(anything) = 0 (x below the smallest normal float counts as 0:
+    its share of any integral is under 1e-300)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     out = np.zeros(np.broadcast(x, y).shape)
-    mask = x > 0
+    mask = x > np.finfo(float).tiny
     np.multiply(x, np.log(np.where(mask, y, 1.0)), out=out, where=mask)
     return out
 
@@ -194,7 +195,10 @@ def optimum(p_data: Mixture, p_g: Mixture) -> OptimumReport:
     x = grid_for(p_data, p_g)
     p, q = p_data.pdf(x), p_g.pdf(x)
     d_star = optimal_d(p, q)
-    v = value(p, q, d_star, x)
+    # V at D*, with log D* = log p - log(p + q) and log(1 - D*) = log q - log(p + q) so that
+    # regions where one density underflows (D* rounds to exactly 0 or 1) stay finite
+    s = p + q
+    v = _integrate(_xlogy(p, p) - _xlogy(p, s) + _xlogy(q, q) - _xlogy(q, s), x)
     j = jsd(p, q, x)
     return OptimumReport(x, p, q, d_star, v, j, -LOG4 + 2.0 * j, _integrate(p, x), _integrate(q, x))
 

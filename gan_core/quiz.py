@@ -130,16 +130,18 @@ def score(answers: dict[str, bool]) -> tuple[int, int]:
 
 
 # ---- live figures ------------------------------------------------------------------------------
-def saturation_curves(n: int = 200, eps: float = 1e-3) -> dict[str, np.ndarray]:
-    """G's two losses over d = D(G(z)) in (0, 1): minimax log(1-d) and non-saturating -log d,
-    with their slopes. Near d = 0 (a weak G) the first is flat and the second is steep."""
-    d = np.linspace(eps, 1 - eps, n)
+def saturation_curves(n: int = 200) -> dict[str, np.ndarray]:
+    """G's two losses over d = D(G(z)) (from gan_core.theory): minimax log(1-d) and
+    non-saturating -log d, with their slopes. Near d = 0 (a weak G) the first is flat."""
+    from gan_core import theory
+
+    d = np.linspace(0.001, 0.999, n)
     return {
         "d": d,
-        "minimax": np.log1p(-d),
-        "nonsat": -np.log(d),
-        "minimax_slope": -1.0 / (1.0 - d),
-        "nonsat_slope": -1.0 / d,
+        "minimax": theory.curve("log_1md", d),
+        "nonsat": theory.curve("neg_log_d", d),
+        "minimax_slope": theory.slope("log_1md", d),
+        "nonsat_slope": theory.slope("neg_log_d", d),
     }
 
 

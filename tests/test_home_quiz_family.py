@@ -1,0 +1,181 @@
+"""Home, quiz and GAN-family pages: they render in both languages, the quiz grades and keeps
+score, and the question bank is complete, covers every concept and links to real pages."""
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gan_core import quiz
+from ui import nav
+from ui.i18n import LANGS, catalogue
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "streamlit_app.py")
+
+
+def _open(lang: str, page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = lang
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _metric(at: AppTest, index: int) -> str:
+    return at.metric[index].value
+
+
+# ---- the bank -----------------------------------------------------------------------------------
+def test_bank_is_big_enough_and_covers_every_concept():
+    assert len(quiz.QUESTIONS) >= 20
+    asked = {q.concept for q in quiz.QUESTIONS}
+    assert asked == set(quiz.CONCEPTS)
+    kinds = {q.kind for q in quiz.QUESTIONS}
+    assert kinds == {"choice", "number"}
+    assert any(q.figure for q in quiz.QUESTIONS), "some questions need a live figure"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_bank_text_complete_in_both_languages(lang):
+    cat = catalogue(lang)
+    for q in quiz.QUESTIONS:
+        for key in quiz.catalogue_keys(q):
+            assert cat.get(f"quizbank.{key}", "").strip(), f"{lang}: quizbank.{key} missing"
+        assert cat.get(f"quiz.concept_{q.concept}"), f"{lang}: no name for concept {q.concept}"
+        # no stray options beyond the ones the question declares
+        assert f"quizbank.{q.qid}_o{q.options}" not in cat
+
+
+def test_answers_and_links_are_valid():
+    slugs = {p.slug for p in nav.PAGES}
+    for q in quiz.QUESTIONS:
+        assert q.page in slugs, f"{q.qid} links to unknown page {q.page}"
+        if q.kind == "choice":
+            assert 0 <= q.answer < q.options
+        else:
+            assert math.isfinite(q.answer) and q.tol >= 0
+        if q.figure:
+            assert quiz.figure_data(q.figure)
+
+
+def test_numeric_answers_follow_from_the_maths():
+    from gan_core import theory
+
+    assert quiz.is_correct(quiz.BY_ID["value_at_equilibrium"], "-1.386")
+    assert quiz.is_correct(quiz.BY_ID["value_at_equilibrium"], "−1,39")  # unicode minus, comma
+    assert not quiz.is_correct(quiz.BY_ID["value_at_equilibrium"], "1.386")
+    assert quiz.BY_ID["value_at_equilibrium"].answer == pytest.approx(-theory.LOG4)
+    # slope of -log d at d = 0.01 read off the figure's own data
+    d = quiz.figure_data("saturation")
+    assert abs(theory.slope("neg_log_d", 0.01)) == pytest.approx(quiz.BY_ID["nonsat_slope"].answer)
+    assert abs(d["nonsat_slope"][0]) > 100 * abs(d["minimax_slope"][0])  # which one saturates
+    # the ring figure really covers the number of modes the answer says
+    from gan_core.data import toy_modes
+
+    pts = quiz.figure_data("ring_modes")["fake"]
+    nearest = ((pts[:, None, :] - toy_modes("ring8")[None]) ** 2).sum(-1).argmin(1)
+    assert len(set(nearest.tolist())) == quiz.BY_ID["collapse_count"].answer
+
+
+def test_dcgan_size_answer_matches_the_lab_model():
+    from gan_core.anatomy import anatomy
+
+    rows = anatomy("dcgan").g_rows
+    first_up = next(r for r in rows if r.kind == "ConvTranspose2d")
+    assert first_up.shape[-1] == quiz.BY_ID["dcgan_size"].answer
+    assert rows[-1].shape == (1, 28, 28)
+    assert not any("Pool" in r.kind for r in rows + anatomy("dcgan").d_rows)
+
+
+def test_parse_number_rejects_junk():
+    for bad in ("", "abc", "1e999", "nan", "1.2.3", None):
+        assert quiz.parse_number(bad) is None
+    assert quiz.parse_number(" 14 ") == 14.0
+
+
+# ---- pages --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("lang", LANGS)
+def test_home_renders_path_and_teacher_note(lang):
+    at = _open(lang)
+    text = " ".join(m.value for m in at.markdown)
+    assert catalogue(lang)["home.what_1"] in text
+    codes = " ".join(c.value for c in at.code)
+    from gan_core.config import PRESETS
+
+    for name in PRESETS:
+        assert f"--preset {name}" in codes
+    assert "?preset=" in codes
+
+
+def test_home_does_not_import_torch():
+    code = ("import sys; from streamlit.testing.v1 import AppTest; "
+            f"at = AppTest.from_file({APP!r}, default_timeout=60); at.run(); "
+            "assert not at.exception; print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("False")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_family_renders(lang, clear_st_caches):
+    at = _open(lang, "pages/family.py")
+    assert len(at.header) == 4
+    assert len(at.metric) == 4
+    g_params = int(at.metric[0].value.replace(",", ""))
+    from gan_core.anatomy import anatomy
+
+    assert g_params == anatomy("dcgan").g_params
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_quiz_right_and_wrong_change_the_score(lang):
+    at = _open(lang, "pages/quiz.py")
+    n = len(quiz.QUESTIONS)
+    assert _metric(at, 0) == f"0 / {n}"
+    q = quiz.BY_ID["analogy_who"]
+    at.radio(key=f"quiz_q_{q.qid}").set_value(int(q.answer))
+    at.button(key=f"quiz_check_{q.qid}").click()
+    at.run()
+    assert not at.exception
+    assert _metric(at, 0) == f"1 / {n}" and _metric(at, 1) == f"1 / {n}"
+    assert catalogue(lang)[f"quizbank.{q.qid}_why"] in [i.value for i in at.info]
+
+    num = quiz.BY_ID["value_at_equilibrium"]
+    at.text_input(key=f"quiz_q_{num.qid}").input("0.5")  # wrong
+    at.button(key=f"quiz_check_{num.qid}").click()
+    at.run()
+    assert _metric(at, 0) == f"1 / {n}" and _metric(at, 1) == f"2 / {n}"
+    assert at.error, "a wrong answer shows the right one"
+
+    at.text_input(key=f"quiz_q_{num.qid}").input("-1.386")  # now right
+    at.button(key=f"quiz_check_{num.qid}").click()
+    at.run()
+    assert _metric(at, 0) == f"2 / {n}"
+
+    at.text_input(key=f"quiz_q_{num.qid}").input("abc")  # not a number: message, score kept
+    at.button(key=f"quiz_check_{num.qid}").click()
+    at.run()
+    assert catalogue(lang)["quiz.not_number"] in [w.value for w in at.warning]
+    assert _metric(at, 0) == f"2 / {n}"
+
+    at.button(key="quiz_reset").click()
+    at.run()
+    assert not at.exception
+    assert _metric(at, 0) == f"0 / {n}" and _metric(at, 1) == f"0 / {n}"
+    assert at.radio(key=f"quiz_q_{q.qid}").value is None
+
+
+def test_quiz_topic_filter_shows_only_that_topic():
+    at = _open("en", "pages/quiz.py")
+    at.selectbox(key="quiz_topic").set_value("cycle_losses")
+    at.run()
+    expected = sum(1 for q in quiz.QUESTIONS if q.concept == "cycle_losses")
+    assert len(at.button) - 1 == expected  # one Check button each, plus the reset button

@@ -204,18 +204,47 @@ class Trainer:
         self.opt_d.step()
         return float(loss.detach()), float(torch.sigmoid(lr_.detach()).mean()), _grad_norm(self.d_params)
 
+    def unrolled_d(self, fake: torch.Tensor, y_fake) -> nn.Module:
+        """A throw-away copy of D advanced ``cfg.unroll`` extra steps (Unrolled GAN, Metz et al.).
+
+        The copy starts from D's weights *and* Adam state, then trains on fresh real batches
+        against the current G's fakes (detached). G's next update looks through this future D,
+        so G is pushed away from a spot that D is about to punish instead of chasing the
+        present D into one mode. First-order version: gradients do not flow back through the
+        unrolled steps. The real D and its optimiser are untouched; the copy is dropped.
+        """
+        cfg = self.cfg
+        d2 = copy.deepcopy(self.d)
+        opt2 = torch.optim.Adam(d2.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+        opt2.load_state_dict(copy.deepcopy(self.opt_d.state_dict()))
+        fake = fake.detach()
+        for _ in range(cfg.unroll):
+            real, y_real = self.batches.next()
+            n = min(len(real), len(fake))
+            loss = losses.d_loss(cfg.loss, d2(real[:n], y_real), d2(fake[:n], y_fake))
+            if cfg.loss == "wgan-gp":
+                loss = loss + losses.gradient_penalty(d2, real[:n], fake[:n], y_real, GP_WEIGHT)
+            opt2.zero_grad(set_to_none=True)
+            loss.backward()
+            opt2.step()
+        return d2
+
     def g_update(self, fake, y_fake) -> tuple[float, float, float]:
-        """One generator step through a frozen D. Returns (loss, mean D(G(z)), grad norm)."""
-        for p in self.d_params:
+        """One generator step through a frozen D (or its unrolled copy when ``cfg.unroll``).
+
+        Returns (loss, mean D(G(z)), grad norm)."""
+        d = self.unrolled_d(fake, y_fake) if self.cfg.unroll > 0 else self.d
+        d_params = self.d_params if d is self.d else list(d.parameters())
+        for p in d_params:
             p.requires_grad_(False)
         try:
-            lf_ = self.d(fake, y_fake)
+            lf_ = d(fake, y_fake)
             loss = losses.g_loss(self.cfg.loss, lf_)
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
             self.opt_g.step()
         finally:
-            for p in self.d_params:
+            for p in d_params:
                 p.requires_grad_(True)
         if self.ema_g is not None:
             with torch.no_grad():

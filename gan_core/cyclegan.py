@@ -339,7 +339,10 @@ def working_size(width: int, height: int, size: str | int) -> tuple[int, int]:
     if str(size) == "original":
         target = min(max(width, height), MAX_ORIGINAL_SIDE)
     else:
-        target = int(size)
+        try:
+            target = int(size)
+        except (TypeError, ValueError):
+            target = 0
         if not 16 <= target <= 2048:
             raise ValueError(f"size must be 16..2048 or 'original', got {size!r}")
     scale = target / max(width, height)

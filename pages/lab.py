@@ -2,7 +2,7 @@
 import streamlit as st
 
 from gan_core.config import DATASETS, IMAGE_ARCHS, IMAGE_DATASETS, LOSSES, PRESETS, SPECS, TOY_ARCHS, from_dict
-from ui import params, run_view
+from ui import cgan_view, latent_view, params, run_view
 from ui.i18n import option_label, t
 
 P = "lab"  # widget key prefix
@@ -96,4 +96,7 @@ with results:
             run_view.live_view(cfg)
         else:
             run_view.finished_view(job, "labrun")
+            if job.result is not None:
+                cgan_view.show(job.result)  # conditional runs: one row per digit, "draw digit d"
+                latent_view.show(job.result)  # image runs: interpolation strips, coordinate sweeps
             run_view.share_link(params.url_params(st.session_state["lab_preset"], cfg))

@@ -274,4 +274,20 @@ PRESETS: dict[str, TrainConfig] = {
         beta1=0.5, nz=2, batch=256, steps=2000, snapshots=20, hidden=128,
     ),
 }
+
+
+def _toy(dataset: str, **changes) -> TrainConfig:
+    """A mode-collapse study preset: the ring8 preset's settings on ``dataset`` plus ``changes``."""
+    return check(PRESETS["ring8"].replace(dataset=dataset, snapshots=24, **changes))
+
+
+# Mode-collapse studies (pages/mode_collapse.py, bench/mode_collapse.py measures them): each
+# remedy changes one or two settings of the preset it is compared with (gan_core.modes.STUDIES).
+for _ds in ("ring8", "grid25", "spiral"):
+    PRESETS[f"{_ds}-minimax-highlr"] = _toy(_ds, loss="minimax", lr_g=5e-3, lr_d=5e-3)  # collapses
+    PRESETS[f"{_ds}-nonsat"] = _toy(_ds)
+PRESETS["ring8-pacgan"] = _toy("ring8", pack=2)
+PRESETS["ring8-unrolled"] = _toy("ring8", unroll=5)
+PRESETS["grid25-pacgan"] = _toy("grid25", pack=2)
+PRESETS["grid25-unrolled"] = _toy("grid25", unroll=5)
 PRESETS = {name: check(cfg) for name, cfg in PRESETS.items()}

@@ -171,7 +171,13 @@ def digit_run_report(result) -> dict:
 # ---- comparing runs -----------------------------------------------------------------------
 # The mode-collapse lesson per toy set: (preset, the preset it is compared with). Each remedy
 # differs from its base in one or two settings, so a change in the numbers has one cause.
-STUDIES: dict[str, tuple[tuple[str, str | None], ...]] = {}
+STUDIES: dict[str, tuple[tuple[str, str | None], ...]] = {
+    "ring8": (("ring8-minimax-highlr", None), ("ring8-nonsat", "ring8-minimax-highlr"),
+              ("ring8-pacgan", "ring8-nonsat"), ("ring8-unrolled", "ring8-nonsat")),
+    "grid25": (("grid25-minimax-highlr", None), ("grid25-nonsat", "grid25-minimax-highlr"),
+               ("grid25-pacgan", "grid25-nonsat"), ("grid25-unrolled", "grid25-nonsat")),
+    "spiral": (("spiral-minimax-highlr", None), ("spiral-nonsat", "spiral-minimax-highlr")),
+}
 
 
 def config_changes(base, other) -> list[tuple[str, object, object]]:

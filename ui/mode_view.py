@@ -1,0 +1,170 @@
+"""Streamlit pieces of the mode-collapse page: run status, findings in words, digit reports.
+
+The numbers come from gan_core.modes; the figures from ui.mode_figures; training from the
+shared job pool (never on the script thread).
+"""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from gan_core import modes
+from gan_core.config import TrainConfig
+from ui import run_view
+from ui.i18n import t
+
+POLL_SECONDS = 1.5
+
+
+def status_line(job) -> str:
+    """One translated line for a job (or None: never submitted)."""
+    if job is None:
+        return t("mode_collapse.state_missing")
+    if job.state == "queued":
+        return t("mode_collapse.state_queued", n=run_view.pool().queue_position(job))
+    if job.state == "running":
+        return t("mode_collapse.state_running", step=job.step, total=job.total)
+    if job.state == "failed" or job.result is None:
+        return t("mode_collapse.state_failed", error=job.error or "?")
+    r = job.result
+    if r.status == "diverged":
+        parts = r.message.split(":")
+        return t("mode_collapse.state_diverged", step=parts[1] if len(parts) > 1 else "?")
+    if job.cached:
+        return t("mode_collapse.state_cached")
+    return t("mode_collapse.state_done", seconds=f"{r.seconds:.0f}")
+
+
+def _icon(job) -> str:
+    if job is None:
+        return ":material/radio_button_unchecked:"
+    if not job.done:
+        return ":material/hourglass_top:"
+    if job.state == "failed" or job.result is None or job.result.status != "ok":
+        return ":material/warning:"
+    return ":material/check_circle:"
+
+
+def status_table(named_cfgs: list[tuple[str, TrainConfig]]) -> None:
+    """Each preset's state; polls while any is queued or running, reruns the page when all finish."""
+    pool = run_view.pool()
+
+    def draw() -> bool:
+        busy = False
+        for name, cfg in named_cfgs:
+            job = pool.peek(cfg)
+            busy = busy or (job is not None and not job.done)
+            st.markdown(f"{_icon(job)} **{name}** — {status_line(job)}")
+            if job is not None and job.state == "running":
+                st.progress(job.fraction)
+        return busy
+
+    jobs = [pool.peek(cfg) for _, cfg in named_cfgs]
+    if not any(j is not None and not j.done for j in jobs):
+        draw()
+        return
+
+    @st.fragment(run_every=POLL_SECONDS)
+    def _poll() -> None:
+        if not draw():
+            st.rerun()
+
+    _poll()
+
+
+def finished_results(named_cfgs: list[tuple[str, TrainConfig]]) -> dict:
+    """name -> RunResult for the presets whose runs are finished (ok or diverged)."""
+    out = {}
+    for name, cfg in named_cfgs:
+        job = run_view.pool().peek(cfg)
+        if job is not None and job.done and job.result is not None and job.result.snapshots:
+            out[name] = job.result
+    return out
+
+
+def _fmt_value(v) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def change_text(base: TrainConfig, other: TrainConfig) -> str:
+    diffs = modes.config_changes(base, other)
+    if not diffs:
+        return t("mode_collapse.finding_same")
+    return ", ".join(f"`{k}` {_fmt_value(a)} → {_fmt_value(b)}" for k, a, b in diffs)
+
+
+def findings(dataset: str, results: dict) -> list[str]:
+    """Sentences filled from the runs: each preset against the preset it changes."""
+    base_of = dict(modes.STUDIES.get(dataset, ()))
+    stats = {name: modes.toy_stats(dataset, r.final_samples()) for name, r in results.items()}
+    lines = []
+    for name, r in results.items():
+        s = stats[name]
+        common = dict(name=name, captured=s.captured, modes=s.n_modes, hq=f"{100 * s.hq_share:.0f}",
+                      verdict=t(f"mode_collapse.verdict_{modes.verdict(s)}"))
+        base = base_of.get(name)
+        if base is not None and base in results:
+            b = stats[base]
+            lines.append(t("mode_collapse.finding_vs", base=base, changes=change_text(results[base].config, r.config),
+                           base_captured=b.captured, base_hq=f"{100 * b.hq_share:.0f}", **common))
+        else:
+            lines.append(t("mode_collapse.finding_first", **common))
+    return lines
+
+
+def hop_sentence(dataset: str, snapshots) -> str:
+    hops, seq = modes.mode_hops(dataset, snapshots)
+    if not seq:
+        return t("mode_collapse.hops_none")
+    return t("mode_collapse.hops", hops=hops, n=len(snapshots), sequence=" → ".join(str(m) for m in seq))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def real_sample(dataset: str, n: int = 1500) -> np.ndarray:
+    from gan_core.data import sample_toy
+
+    return sample_toy(dataset, n, np.random.default_rng(0))
+
+
+# ---- digits -------------------------------------------------------------------------------
+def classifier_ready() -> bool:
+    try:
+        from gan_core.metrics import CLASSIFIER_FILE
+    except ImportError:
+        return False
+    return CLASSIFIER_FILE.exists()
+
+
+def classifier_caption() -> str | None:
+    try:
+        from gan_core.metrics import classifier_info
+
+        info = classifier_info()
+    except Exception:  # noqa: BLE001 - a missing or odd sidecar only hides the caption
+        return None
+    acc = info.get("heldout_accuracy", info.get("accuracy"))
+    n = info.get("heldout_n", info.get("n_heldout", "?"))
+    if acc is None:
+        return None
+    return t("mode_collapse.classifier_info", acc=f"{100 * float(acc):.1f}", n=n)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def digit_report(key: str, _result) -> dict:
+    """Digit mode report of a finished image run (cached by the run's key)."""
+    return modes.digit_run_report(_result)
+
+
+def digit_reports(rows: list) -> list[tuple[str, dict]]:
+    """(name, report) for each (name, RunResult); a run that can't be labelled gets a message."""
+    out = []
+    for name, result in rows:
+        if result.status != "ok" or not result.config.is_image:
+            continue
+        try:
+            out.append((name, digit_report(result.config.key, result)))
+        except Exception:  # noqa: BLE001 - one bad run must not break the page
+            st.warning(t("mode_collapse.digit_failed", name=name), icon=":material/warning:")
+    return out

@@ -42,6 +42,28 @@ class SeedGenerator(nn.Module):
         return self.main(z).view(-1, 1, IMG, IMG)  # B x 1 x 28 x 28
 
 
+class Dropout(nn.Module):
+    """Same as ``nn.Dropout`` (zero each value with probability p, scale the rest by 1/(1-p)),
+    with the mask drawn by ``torch.rand`` -- about twice as fast on CPU as the Bernoulli
+    sampler behind ``nn.Dropout``, which is a tenth of the seed MLP's training step.
+    """
+
+    def __init__(self, p: float = 0.5):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        mask = torch.rand_like(x).ge_(self.p).mul_(1.0 / (1.0 - self.p))
+        return x * mask
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
 class SeedDiscriminator(nn.Module):
     """Seed 000's MLP discriminator: 784 -> 1024 -> 512 -> 256 -> 1, LeakyReLU(0.2), Dropout(0.3).
 
@@ -56,13 +78,13 @@ class SeedDiscriminator(nn.Module):
         self.main = nn.Sequential(
             nn.Linear(n_in, 1024),  # B x 1024
             nn.LeakyReLU(0.2),
-            nn.Dropout(0.3),
+            Dropout(0.3),
             nn.Linear(1024, 512),  # B x 512
             nn.LeakyReLU(0.2),
-            nn.Dropout(0.3),
+            Dropout(0.3),
             nn.Linear(512, 256),  # B x 256
             nn.LeakyReLU(0.2),
-            nn.Dropout(0.3),
+            Dropout(0.3),
             nn.Linear(256, 1),  # B x 1 (logit)
         )
 

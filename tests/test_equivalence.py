@@ -48,3 +48,19 @@ def test_one_engine_step_equals_one_seed_step(pair, monkeypatch):
     assert loss_d2 == pytest.approx(ref_d2.item(), abs=1e-5)
     assert loss_g2 == pytest.approx(ref_g2.item(), abs=1e-5)
     assert abs(loss_d2 - loss_d) > 1e-4  # the step really changed something
+
+
+def test_engine_dropout_matches_nn_dropout_in_distribution():
+    from gan_core.models import Dropout
+
+    torch.manual_seed(0)
+    x = torch.ones(400, 500, requires_grad=True)
+    layer = Dropout(0.3)
+    y = layer(x)
+    zeros = float((y == 0).float().mean())
+    assert zeros == pytest.approx(0.3, abs=0.005)  # 200k draws: std of the share is 0.001
+    assert torch.unique(y.detach()).tolist() == pytest.approx([0.0, 1 / 0.7])
+    y.sum().backward()
+    assert torch.equal(x.grad, y.detach())  # gradient = the same mask and scale
+    layer.eval()
+    assert torch.equal(layer(x), x)

@@ -1,0 +1,100 @@
+"""Quality metrics: hand-computed scores and distances, the shipped classifier's accuracy."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+from gan_core import metrics
+from gan_core.data import mnist5k_split
+
+
+# ---- classifier score ----------------------------------------------------------------------
+def test_score_is_ten_for_confident_uniform_classes():
+    probs = np.eye(10)[np.arange(200) % 10]
+    assert metrics.classifier_score(probs) == pytest.approx(10.0, rel=1e-9)
+
+
+def test_score_is_one_for_a_single_class():
+    probs = np.tile(np.eye(10)[3], (50, 1))
+    assert metrics.classifier_score(probs) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_score_hand_computed_two_soft_classes():
+    # p(y) = (1/2, 1/2); KL of (3/4, 1/4) from it = 3/4 ln(3/2) + 1/4 ln(1/2), same for the mirror
+    probs = np.array([[0.75, 0.25] + [0] * 8, [0.25, 0.75] + [0] * 8])
+    expected = math.exp(0.75 * math.log(1.5) + 0.25 * math.log(0.5))
+    assert metrics.classifier_score(probs) == pytest.approx(expected, rel=1e-9)
+
+
+# ---- Frechet distance ----------------------------------------------------------------------
+def test_fd_zero_for_identical_sets():
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=(300, 16)) @ rng.normal(size=(16, 16))
+    assert metrics.frechet_distance(f, f) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_fd_hand_computed_1d():
+    # a: mean 1, var 2 (N-1); b: mean 3, var 4 -> 4 + 2 + 4 - 2*sqrt(8)
+    a = np.array([[0.0], [2.0]])
+    b = np.array([[1.0], [3.0], [5.0]])
+    assert metrics.frechet_distance(a, b) == pytest.approx(10 - 2 * math.sqrt(8), rel=1e-12)
+
+
+def test_fd_hand_computed_2d():
+    # a: corners of a 2x2 square -> mean (1,1), cov 4/3 I; b = 3a + (1,0) -> mean (4,3), cov 12 I
+    # FD = |(3,2)|^2 + tr(4/3 I + 12 I) - 2 tr(sqrt(16 I)) = 13 + 80/3 - 16 = 71/3
+    a = np.array([[0, 0], [2, 0], [0, 2], [2, 2]], dtype=float)
+    b = 3 * a + np.array([1.0, 0.0])
+    assert metrics.frechet_distance(a, b) == pytest.approx(71 / 3, rel=1e-12)
+
+
+def test_fd_matches_eigenvalues_of_the_product_for_non_commuting_covariances():
+    rng = np.random.default_rng(1)
+    m1, m2 = rng.normal(size=(4, 4)), rng.normal(size=(4, 4))
+    c1, c2 = m1 @ m1.T + 0.1 * np.eye(4), m2 @ m2.T + 0.1 * np.eye(4)
+    mu1, mu2 = rng.normal(size=4), rng.normal(size=4)
+    # Tr((C1 C2)^1/2) = sum of square roots of the (real, positive) eigenvalues of C1 C2
+    tr_root = np.sqrt(np.linalg.eigvals(c1 @ c2).real).sum()
+    expected = np.sum((mu1 - mu2) ** 2) + np.trace(c1) + np.trace(c2) - 2 * tr_root
+    assert metrics.frechet_from_stats(mu1, c1, mu2, c2) == pytest.approx(expected, rel=1e-9)
+
+
+def test_class_coverage_counts_classes_above_five_percent():
+    labels = np.array([0] * 50 + [1] * 45 + [2] * 4 + [3] * 1)  # shares .50 .45 .04 .01
+    cov = metrics.class_coverage(np.eye(10)[labels])
+    assert cov["classes_covered"] == 2
+    assert cov["classes_present"] == 4
+    assert cov["class_hist"][:4] == [50, 45, 4, 1]
+
+
+# ---- the shipped classifier ----------------------------------------------------------------
+def test_shipped_classifier_is_accurate_on_held_out_digits():
+    info = json.loads(metrics.sidecar_path(metrics.CLASSIFIER_FILE).read_text())
+    assert info["sha256"] == metrics.sha256_file(metrics.CLASSIFIER_FILE)
+    _, held = mnist5k_split()
+    acc = metrics.accuracy(metrics.load_classifier(), held.images, held.labels)
+    assert acc >= 0.95
+    assert acc == pytest.approx(info["heldout_accuracy"], abs=1e-4)
+
+
+def test_real_digits_score_high_and_sit_at_distance_zero_from_themselves():
+    _, held = mnist5k_split()
+    out = metrics.evaluate_images(held.images)
+    assert out["score"] > 8.5
+    assert out["classes_covered"] == 10
+    assert out["fd"] == pytest.approx(0.0, abs=1e-6)
+    blank = metrics.evaluate_images(np.zeros((100, 28, 28), np.uint8))
+    assert blank["score"] == pytest.approx(1.0, abs=1e-6)  # one picture -> one class
+    assert blank["fd"] > 10 * metrics.classifier_info()["real_reference"]["fd"]
+
+
+def test_evaluate_run_on_a_tiny_image_run():
+    from gan_core.config import PRESETS
+    from gan_core.train import train
+
+    result = train(PRESETS["tiny"].replace(steps=5, snapshots=2))
+    out = metrics.evaluate_run(result)
+    assert sum(out["class_hist"]) == metrics.EVAL_SAMPLES == out["n_eval"]
+    assert 1.0 <= out["score"] <= 10.0 and out["fd"] > 0
+    json.dumps(out)  # JSON-able

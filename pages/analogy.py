@@ -20,21 +20,19 @@ with controls:
     st.selectbox(t("analogy.bills"), concept.BILLS, key="analogy_bills", format_func=option_label("analogy.bills_"),
                  on_change=concept.reset_game, help=t("analogy.bills_help"))
     st.slider(t("analogy.steps"), 1, 100, key="analogy_steps", help=t("analogy.steps_help"))
-    game = concept.game()
-    c1, c2 = st.columns(2)
-    c1.button(t("analogy.police"), on_click=concept.play, args=("police",), icon=":material/local_police:",
+    st.button(t("analogy.police"), on_click=concept.play, args=("police",), icon=":material/local_police:",
               width="stretch", help=t("analogy.police_help"))
-    c2.button(t("analogy.counterfeiter"), on_click=concept.play, args=("counterfeiter",),
+    st.button(t("analogy.counterfeiter"), on_click=concept.play, args=("counterfeiter",),
               icon=":material/print:", width="stretch", help=t("analogy.counterfeiter_help"))
-    c1.button(t("analogy.both"), on_click=concept.play, args=("both",), icon=":material/sync:",
+    st.button(t("analogy.both"), on_click=concept.play, args=("both",), icon=":material/sync:",
               width="stretch", help=t("analogy.both_help"))
     if st.session_state.get("analogy_playing"):
-        c2.button(t("analogy.stop"), on_click=concept.set_playing, args=(False,), icon=":material/stop:",
+        st.button(t("analogy.stop"), on_click=concept.set_playing, args=(False,), icon=":material/stop:",
                   type="primary", width="stretch")
     else:
-        c2.button(t("analogy.autoplay"), on_click=concept.set_playing, args=(True,), icon=":material/play_arrow:",
+        st.button(t("analogy.autoplay"), on_click=concept.set_playing, args=(True,), icon=":material/play_arrow:",
                   width="stretch", help=t("analogy.autoplay_help"))
-    st.button(t("analogy.reset"), on_click=concept.reset_game, icon=":material/restart_alt:")
+    st.button(t("analogy.reset"), on_click=concept.reset_game, icon=":material/restart_alt:", width="stretch")
 
 with board_col:
     concept.game_board()

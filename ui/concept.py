@@ -18,8 +18,8 @@ BILLS = ("one", "two")
 AUTO_SECONDS = 0.8
 AUTO_MAX_ROUNDS = 200
 STEP_SECONDS = 1.5  # slow motion for the stepper
-FIG1_CHUNK = 50  # iterations per live tick / per button press
-FIG1_MAX = 3000
+FIG1_CHUNK = 25  # iterations per live tick / per button press (~0.2 s here)
+FIG1_MAX = 1500
 
 
 # ---- URL settings ----------------------------------------------------------------------------
@@ -185,6 +185,7 @@ def game_board() -> None:
 
 # ---- the training stepper ------------------------------------------------------------------------
 PROC_LR = (1e-5, 1e-2)
+PROC_LR_DEFAULT = 2e-3  # big enough that one update visibly moves D on the toy set
 
 
 def procedure_settings() -> None:
@@ -194,7 +195,7 @@ def procedure_settings() -> None:
     if "procedure_url_loaded" in st.session_state:
         guard_choice("procedure_data", DATASETS, "ring8")
         guard("procedure_k", 1, K_MAX, 1, int)
-        guard("procedure_lr", *PROC_LR, 1e-3)
+        guard("procedure_lr", *PROC_LR, PROC_LR_DEFAULT)
         return
     msgs = []
     data, m = url_choice("data", DATASETS)
@@ -205,7 +206,7 @@ def procedure_settings() -> None:
     msgs += [m] if m else []
     st.session_state["procedure_data"] = data or "ring8"
     st.session_state["procedure_k"] = int(k) if k is not None else 1
-    st.session_state["procedure_lr"] = float(lr) if lr is not None else 1e-3
+    st.session_state["procedure_lr"] = float(lr) if lr is not None else PROC_LR_DEFAULT
     st.session_state["procedure_url_messages"] = msgs
     st.session_state["procedure_url_loaded"] = True
 
@@ -423,7 +424,8 @@ def fig1_game():
 
     g = st.session_state.get("fig1_game")
     if g is None:
-        g = Toy1D(Toy1DConfig(data=Mixture.gaussian(1.0, 0.5), g_start=-1.5, x_lo=-4.0, x_hi=4.0, seed=1))
+        g = Toy1D(Toy1DConfig(data=Mixture.gaussian(1.0, 0.5), g_start=-2.0, x_lo=-4.0, x_hi=4.0, seed=1,
+                                lr_g=1e-3, lr_d=1e-3))  # slow enough to watch over ~500 iterations)
         st.session_state["fig1_game"] = g
         st.session_state["fig1_views"] = [g.view()]
         st.session_state["fig1_pick"] = 0
@@ -467,8 +469,9 @@ def fig1_board() -> None:
         pick = min(max(int(st.session_state.get("fig1_pick", 0)), 0), len(views) - 1)
         st.session_state["fig1_pick"] = pick
         if len(views) > 1:
-            st.slider(t("minimax.fig1_slider"), 0, len(views) - 1, key="fig1_pick",
-                      help=t("minimax.fig1_slider_help"))
+            steps = [v.step for v in views]
+            st.select_slider(t("minimax.fig1_slider"), options=list(range(len(views))), key="fig1_pick",
+                             format_func=lambda i: str(steps[i]), help=t("minimax.fig1_slider_help"))
         v = views[st.session_state["fig1_pick"]]
         st.plotly_chart(cf.fig1_figure(v), width="stretch", key="fig1_chart")
         c = st.columns(3)

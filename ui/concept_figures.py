@@ -18,9 +18,9 @@ GREY = "#888"
 
 def _layout(fig: go.Figure, title: str, height: int = 340) -> go.Figure:
     fig.update_layout(
-        title=dict(text=title, x=0.01, font=dict(size=15)), height=height,
-        margin=dict(l=10, r=10, t=45, b=10), template="plotly_white",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+        title=dict(text=title, x=0.01, y=0.985, yanchor="top", font=dict(size=15)), height=height,
+        margin=dict(l=10, r=10, t=78, b=10), template="plotly_white",
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0.0),
     )
     return fig
 
@@ -37,7 +37,8 @@ def game_figure(view) -> go.Figure:
                     line=dict(color=D_COLOUR, width=3), secondary_y=True)
     fig.add_hline(y=0.5, line=dict(color=GREY, dash="dash", width=1), secondary_y=True)
     fig.update_yaxes(title_text=t("analogy.fig_density"), rangemode="tozero", secondary_y=False)
-    fig.update_yaxes(title_text=t("analogy.fig_d"), range=[0, 1.02], secondary_y=True)
+    fig.update_yaxes(title_text=t("analogy.fig_d"), range=[0, 1.02], secondary_y=True, showgrid=False,
+                     tickmode="array", tickvals=[0, 0.25, 0.5, 0.75, 1])
     fig.update_xaxes(title_text=t("analogy.fig_feature"))
     return _layout(fig, t("analogy.fig_title", step=view.step, d_steps=view.d_steps), height=380)
 
@@ -54,7 +55,7 @@ def rounds_figure(rounds) -> go.Figure:
                     line=dict(color=D_COLOUR, width=2, dash="dot"))
     fig.add_hline(y=0.5, line=dict(color=GREY, dash="dash", width=1))
     fig.update_yaxes(range=[0, 1.02])
-    fig.update_xaxes(title_text=t("analogy.fig_round"))
+    fig.update_xaxes(title_text=t("analogy.fig_round"), tickformat="d")
     return _layout(fig, t("analogy.fig_rounds"), height=260)
 
 
@@ -133,6 +134,8 @@ def logit_signal_figure(d: float) -> go.Figure:
 def optimum_figure(rep) -> go.Figure:
     """p_data and p_g with the optimal discriminator D*(x) on the right axis."""
     x, step = rep.x, max(1, len(rep.x) // 1500)
+    peak = np.maximum(rep.p_data, rep.p_g)
+    seen = np.flatnonzero(peak > 1e-3 * peak.max())  # crop the far tails the integral still covers
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_scatter(x=x[::step], y=rep.p_data[::step], name="p_data", fill="tozeroy",
                     line=dict(color=REAL_COLOUR, width=2), secondary_y=False)
@@ -142,8 +145,9 @@ def optimum_figure(rep) -> go.Figure:
                     secondary_y=True)
     fig.add_hline(y=0.5, line=dict(color=GREY, dash="dash", width=1), secondary_y=True)
     fig.update_yaxes(title_text=t("analogy.fig_density"), rangemode="tozero", secondary_y=False)
-    fig.update_yaxes(title_text="D*(x)", range=[0, 1.02], secondary_y=True)
-    fig.update_xaxes(title_text="x")
+    fig.update_yaxes(title_text="D*(x)", range=[0, 1.02], secondary_y=True, showgrid=False,
+                     tickmode="array", tickvals=[0, 0.25, 0.5, 0.75, 1])
+    fig.update_xaxes(title_text="x", range=[float(x[seen[0]]), float(x[seen[-1]])])
     return _layout(fig, t("minimax.opt_title"), height=360)
 
 
@@ -157,7 +161,7 @@ def toy_step_figure(step, real_ref: np.ndarray | None = None) -> go.Figure:
     if step.heat is not None:
         ax = np.linspace(-HEAT_LIM, HEAT_LIM, HEAT_N)
         fig.add_heatmap(x=ax, y=ax, z=step.heat, zmin=0, zmax=1, colorscale="RdBu", opacity=0.55,
-                        colorbar=dict(title="D(x)", len=0.8), hoverinfo="skip")
+                        colorbar=dict(title=t("procedure.fig_colorbar"), len=0.8), hoverinfo="skip")
     if real_ref is not None:
         fig.add_scatter(x=real_ref[:, 0], y=real_ref[:, 1], mode="markers", name=t("procedure.fig_all_real"),
                         marker=dict(color=REAL_COLOUR, size=3, opacity=0.25))
@@ -183,7 +187,10 @@ def toy_step_figure(step, real_ref: np.ndarray | None = None) -> go.Figure:
     lim = HEAT_LIM
     fig.update_xaxes(range=[-lim, lim], constrain="domain")
     fig.update_yaxes(range=[-lim, lim], scaleanchor="x", scaleratio=1)
-    return _layout(fig, t("procedure.fig_map"), height=430)
+    _layout(fig, t("procedure.fig_map"), height=480)
+    fig.update_layout(margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", yanchor="top", y=-0.08, xanchor="left", x=0.0))
+    return fig
 
 
 def d_shift_figure(step) -> go.Figure:
@@ -195,9 +202,17 @@ def d_shift_figure(step) -> go.Figure:
                     marker=dict(color=GREY, size=6))
     fig.add_scatter(x=idx, y=step.d_after[order], mode="markers", name=t("procedure.after"),
                     marker=dict(color=D_COLOUR if step.updates == "D" else G_COLOUR, size=6, symbol="diamond"))
-    fig.add_hline(y=step.label, line=dict(color=REAL_COLOUR, width=1.5),
-                  annotation_text=t("procedure.target", label=f"{step.label:g}"), annotation_position="top left")
-    fig.update_yaxes(range=[-0.02, 1.02], title_text="D(·)")
+    both = np.concatenate([step.d_before, step.d_after])
+    lo, hi = float(both.min()), float(both.max())
+    pad = max(0.02, 0.15 * (hi - lo))
+    lo, hi = max(-0.01, lo - pad), min(1.01, hi + pad)  # zoomed: one update moves D only a little
+    if lo <= step.label <= hi:
+        fig.add_hline(y=step.label, line=dict(color=REAL_COLOUR, width=1.5))
+    fig.add_annotation(text=t("procedure.target", label=f"{step.label:g}") + (" ↑" if step.label > hi else " ↓" if step.label < lo else ""),
+                       xref="paper", yref="paper", x=0.0, y=1.0 if step.label >= 0.5 else 0.0,
+                       showarrow=False, xanchor="left", yanchor="top" if step.label >= 0.5 else "bottom",
+                       font=dict(color=REAL_COLOUR))
+    fig.update_yaxes(range=[lo, hi], title_text="D(·)")
     fig.update_xaxes(title_text=t("procedure.fig_sample"), showticklabels=False)
     return _layout(fig, t("procedure.fig_shift"), height=300)
 

@@ -195,3 +195,16 @@ def test_minimax_fig1_training_and_slider(clear_st_caches):
     assert metric(at, "minimax.fig1_iters") == "0"
     button(at, "minimax.fig1_live").click().run()
     assert at.session_state["fig1_playing"] and at.session_state["fig1_game"].g_steps == 75
+
+
+def test_procedure_engine_failure_is_a_message_not_a_traceback(monkeypatch, clear_st_caches):
+    import gan_core.procedure as proc
+
+    def broken(*a, **k):
+        raise OSError("digits file missing")
+
+    monkeypatch.setattr(proc, "Stepper", broken)
+    at = open_page("procedure")
+    assert at.error and at.error[0].value == t("procedure.error")
+    button(at, "procedure.next").click().run()
+    assert not at.exception

@@ -159,7 +159,12 @@ def game_board() -> None:
 
     @st.fragment(run_every=AUTO_SECONDS if playing else None)
     def _board():
-        g = game()
+        try:
+            g = game()
+        except Exception:  # noqa: BLE001
+            st.session_state["analogy_playing"] = False
+            st.error(t("analogy.error"))
+            return
         if st.session_state.get("analogy_playing"):
             if len(g.rounds) >= AUTO_MAX_ROUNDS:
                 st.session_state["analogy_playing"] = False
@@ -337,7 +342,12 @@ def stepper_board() -> None:
 
     @st.fragment(run_every=STEP_SECONDS if playing else None)
     def _board():
-        s = stepper()
+        try:
+            s = stepper()
+        except Exception:  # noqa: BLE001 - e.g. the digits file is missing: say so, keep the page
+            st.session_state["procedure_playing"] = False
+            st.error(t("procedure.error"))
+            return
         if st.session_state.get("procedure_playing"):
             sub_step()
         err = st.session_state.pop("procedure_error", None)

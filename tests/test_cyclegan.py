@@ -49,7 +49,8 @@ def test_real_inference_on_a_bundled_photo(vintage):
 
 def test_channels_last_path_matches_plain_eager(vintage):
     x = torch.rand(1, 3, 64, 96) * 2 - 1
-    plain = cyclegan.generator_from_state_dict(cyclegan.load_state_dict("vintage"))
+    plain = cyclegan.eager_reference(vintage)
+    assert type(plain.model[2]) is torch.nn.InstanceNorm2d
     with torch.inference_mode():
         ref = plain(x)
     assert (cyclegan.run(vintage, x) - ref).abs().max().item() < 1e-3
@@ -279,3 +280,15 @@ def test_cli_translates_a_folder(tmp_path):
     assert res.returncode == 0, res.stderr
     out = decode_image((tmp_path / "out" / "cat.png").read_bytes())
     assert out.size == (64, 40)
+
+
+def test_fast_preview_is_close_to_fp32(vintage):
+    if not cyclegan.preview_supported():
+        pytest.skip("fbgemm (x86) quantized engine not available")
+    photos = [decode_image((cyclegan.SAMPLES_DIR / f).read_bytes()).pixels for f in cyclegan.SAMPLES]
+    fast = cyclegan.preview_generator(vintage, calibration=photos[:2], size=96)
+    assert sum(isinstance(m, cyclegan.Int8Conv) for m in fast.modules()) == 20
+    full, approx = cyclegan.translate(vintage, photos[1], 128), cyclegan.translate(fast, photos[1], 128)
+    assert full.output.shape == approx.output.shape
+    assert cyclegan.psnr(full.output, approx.output) >= 30
+    assert not any(isinstance(m, cyclegan.Int8Conv) for m in vintage.modules())  # original untouched

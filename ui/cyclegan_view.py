@@ -22,10 +22,17 @@ def generator(name: str):
     return cyclegan.load_generator(name)
 
 
+@st.cache_resource(max_entries=2, show_spinner=False)
+def preview_generator(name: str):
+    """The int8 fast-preview copy of ``name`` (calibrated on the sample photos), once per process."""
+    return cyclegan.preview_generator(generator(name))
+
+
 @st.cache_data(max_entries=48, show_spinner=False)
 def translation(digest: str, model: str, size: str, preview: bool, _pixels: np.ndarray) -> cyclegan.Translation:
     """``cyclegan.translate`` keyed on the image's SHA-256 (the pixels themselves are not hashed)."""
-    return cyclegan.translate(generator(model), _pixels, size, preview=preview)
+    gen = preview_generator(model) if preview else generator(model)
+    return cyclegan.translate(gen, _pixels, size)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -1,0 +1,170 @@
+"""Speed and memory of the CycleGAN generator (issue 7). The figures are the last lines printed.
+
+    python bench/cyclegan.py                 # 256 and 512, 5 interleaved rounds, + memory
+    python bench/cyclegan.py --rounds 3 --sizes 256
+    python bench/cyclegan.py --compile       # also try torch.compile (minutes to compile)
+
+What it measures, all in one process so the numbers compare (the CPU may be shared: rounds are
+interleaved and the best of each is kept, medians are printed too):
+* the matmul ceiling: a 2048^3 fp32 matmul timed in every round (GFLOP/s);
+* the generator at each size in several variants: ``eager`` (stock PyTorch modules,
+  contiguous memory), ``channels_last`` (stock modules, NHWC memory), ``app`` (what
+  gan_core.cyclegan uses: NHWC memory + its InstanceNorm inference path), each under
+  ``torch.inference_mode``; max |output - eager| for each;
+* the fast preview (``preview_generator``: the big 3x3 convolutions in int8 via fbgemm)
+  against the app's fp32 output: speed-up and PSNR on the bundled photos;
+* peak resident memory of a fresh process that loads the model and translates at 512 and at
+  "original" size (a 4000 x 3000 photo, capped to 1024 x 768).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _time(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def rss_child(size: str) -> None:
+    """Run in a fresh process: load, translate a big photo at ``size``, print peak RSS (MB)."""
+    import resource
+
+    import numpy as np
+    from PIL import Image
+
+    from gan_core import cyclegan
+    from gan_core.images import decode_image
+
+    photo = Image.open(cyclegan.SAMPLES_DIR / "rocket.jpg").convert("RGB").resize((4000, 3000), Image.BICUBIC)
+    import io
+
+    buf = io.BytesIO()
+    photo.save(buf, format="JPEG", quality=90)
+    img = decode_image(buf.getvalue(), reduce_to=2 * cyclegan.MAX_ORIGINAL_SIDE)
+    gen = cyclegan.load_generator("vintage")
+    res = cyclegan.translate(gen, img.pixels, size)
+    assert res.output.dtype == np.uint8
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{size} {res.output.shape[1]}x{res.output.shape[0]} {peak:.0f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--sizes", nargs="+", type=int, default=[256, 512])
+    ap.add_argument("--compile", action="store_true", help="also time torch.compile (slow to build)")
+    ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--rss-child", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.rss_child:
+        rss_child(args.rss_child)
+        return
+
+    import numpy as np
+    import torch
+
+    from gan_core import cyclegan
+    from gan_core.images import decode_image
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"{torch.backends.cpu.get_cpu_capability()}", flush=True)
+    app = cyclegan.load_generator("vintage")
+    eager = cyclegan.eager_reference(app)
+    cl = cyclegan.eager_reference(app).to(memory_format=torch.channels_last)  # stock norms, NHWC
+
+    n = 2048
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    mm_flop = 2 * n**3 * 4
+
+    def matmul():
+        for _ in range(4):
+            torch.mm(a, b)
+
+    summary = []
+    for size in args.sizes:
+        x = torch.rand(1, 3, size, size) * 2 - 1
+        xcl = x.contiguous(memory_format=torch.channels_last)
+        variants = {
+            "eager": lambda: eager(x),
+            "channels_last": lambda: cl(xcl),
+            "app": lambda: app(xcl),
+        }
+        if args.compile:
+            compiled = torch.compile(app)
+            t0 = time.perf_counter()
+            with torch.inference_mode():
+                compiled(xcl)
+            print(f"torch.compile build at {size}: {time.perf_counter() - t0:.0f} s", flush=True)
+            variants["compile"] = lambda: compiled(xcl)
+        flop = cyclegan.flops(size, size)
+        with torch.inference_mode():
+            ref = eager(x)
+            diffs = {k: float((f() - ref).abs().max()) for k, f in variants.items()}  # also warms up
+            times = {k: [] for k in variants}
+            mm = []
+            for _ in range(args.rounds):
+                mm.append(_time(matmul))
+                for k, f in variants.items():
+                    times[k].append(_time(f))
+        ceiling = mm_flop / min(mm) / 1e9
+        print(f"\n{size}x{size}: {flop / 1e9:.1f} GFLOP; matmul ceiling {ceiling:.0f} GFLOP/s "
+              f"(best of {args.rounds}, median {mm_flop / statistics.median(mm) / 1e9:.0f})")
+        for k, ts in times.items():
+            best = min(ts)
+            print(f"  {k:14s} best {best:6.3f} s  median {statistics.median(ts):6.3f} s  "
+                  f"{flop / best / 1e9:6.1f} GFLOP/s = {flop / best / 1e9 / ceiling:5.1%} of ceiling  "
+                  f"max|diff| vs eager {diffs[k]:.2e}")
+        best_k = min(times, key=lambda k: min(times[k]))
+        summary.append((size, ceiling, flop, times, diffs, best_k))
+
+    # fast preview vs the app's fp32 path, on the bundled photos
+    photos = [decode_image((cyclegan.SAMPLES_DIR / f).read_bytes()).pixels for f in cyclegan.SAMPLES]
+    t0 = time.perf_counter()
+    fast_gen = cyclegan.preview_generator(app)
+    print(f"\nfast preview: int8 calibration took {time.perf_counter() - t0:.1f} s", flush=True)
+    prev_lines = []
+    for size in args.sizes:
+        full_t, prev_t, psnrs = [], [], []
+        for p in photos:  # interleaved, like the fp32 rounds
+            full = cyclegan.translate(app, p, size)
+            fast = cyclegan.translate(fast_gen, p, size)
+            full_t.append(full.seconds)
+            prev_t.append(fast.seconds)
+            psnrs.append(cyclegan.psnr(full.output, fast.output))
+        prev_lines.append(f"fast preview (int8) at {size}: {sum(full_t) / sum(prev_t):.2f}x faster than fp32, "
+                          f"PSNR vs fp32 min {min(psnrs):.1f} dB / mean {statistics.mean(psnrs):.1f} dB "
+                          f"over {len(photos)} photos")
+
+    mem_lines = []
+    if not args.no_memory:
+        for size in ("512", "original"):
+            out = subprocess.run([sys.executable, __file__, "--rss-child", size], capture_output=True,
+                                 text=True, timeout=600)
+            if out.returncode != 0:
+                mem_lines.append(f"peak RSS at {size}: failed ({out.stderr.strip().splitlines()[-1:]})")
+                continue
+            s, shape, mb = out.stdout.split()[-3:]
+            mem_lines.append(f"peak RSS translating a 4000x3000 photo at {s} ({shape}): {float(mb):.0f} MB (limit 1200)")
+
+    print("\n==== figures (issue 7) ====")
+    for size, ceiling, flop, times, diffs, best_k in summary:
+        best = min(times["app"])
+        print(f"fp32 {size}: app path {best:.3f} s = {flop / best / 1e9:.0f} GFLOP/s = "
+              f"{flop / best / 1e9 / ceiling:.0%} of matmul ceiling {ceiling:.0f} GFLOP/s; "
+              f"eager {min(times['eager']):.3f} s; max|app - eager| {diffs['app']:.1e}; fastest variant: {best_k}")
+    for line in prev_lines + mem_lines:
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -173,10 +173,13 @@ def digit_run_report(result) -> dict:
 # differs from its base in one or two settings, so a change in the numbers has one cause.
 STUDIES: dict[str, tuple[tuple[str, str | None], ...]] = {
     "ring8": (("ring8-minimax-highlr", None), ("ring8-nonsat", "ring8-minimax-highlr"),
-              ("ring8-pacgan", "ring8-nonsat"), ("ring8-unrolled", "ring8-nonsat")),
+              ("ring8-lowlr-ema", "ring8-nonsat"), ("ring8-pacgan", "ring8-lowlr-ema"),
+              ("ring8-unrolled", "ring8-nonsat")),
     "grid25": (("grid25-minimax-highlr", None), ("grid25-nonsat", "grid25-minimax-highlr"),
-               ("grid25-pacgan", "grid25-nonsat"), ("grid25-unrolled", "grid25-nonsat")),
-    "spiral": (("spiral-minimax-highlr", None), ("spiral-nonsat", "spiral-minimax-highlr")),
+               ("grid25-lowlr-ema", "grid25-nonsat"), ("grid25-pacgan", "grid25-lowlr-ema"),
+               ("grid25-unrolled", "grid25-nonsat")),
+    "spiral": (("spiral-minimax-highlr", None), ("spiral-nonsat", "spiral-minimax-highlr"),
+               ("spiral-lowlr-ema", "spiral-nonsat")),
 }
 
 

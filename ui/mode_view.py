@@ -144,9 +144,10 @@ def classifier_caption() -> str | None:
         info = classifier_info()
     except Exception:  # noqa: BLE001 - a missing or odd sidecar only hides the caption
         return None
-    acc = info.get("heldout_accuracy", info.get("accuracy"))
-    n = info.get("heldout_n", info.get("n_heldout", "?"))
-    if acc is None:
+    acc = info.get("heldout_accuracy")
+    data = info.get("data")
+    n = data.get("heldout", "?") if isinstance(data, dict) else "?"
+    if not isinstance(acc, (int, float)):
         return None
     return t("mode_collapse.classifier_info", acc=f"{100 * float(acc):.1f}", n=n)
 

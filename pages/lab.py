@@ -2,7 +2,7 @@
 import streamlit as st
 
 from gan_core.config import DATASETS, IMAGE_ARCHS, IMAGE_DATASETS, LOSSES, PRESETS, SPECS, TOY_ARCHS, from_dict
-from ui import cgan_view, latent_view, params, run_view
+from ui import cgan_view, lab_quality, latent_view, params, run_view
 from ui.i18n import option_label, t
 
 P = "lab"  # widget key prefix
@@ -97,6 +97,8 @@ with results:
         else:
             run_view.finished_view(job, "labrun")
             if job.result is not None:
+                lab_quality.quality_panel(job.result, "labrun")  # score, FD, digits covered vs real data
                 cgan_view.show(job.result)  # conditional runs: one row per digit, "draw digit d"
                 latent_view.show(job.result)  # image runs: interpolation strips, coordinate sweeps
             run_view.share_link(params.url_params(st.session_state["lab_preset"], cfg))
+    lab_quality.book_run_section()  # the book's long run, shipped in pretrained/

@@ -1,0 +1,134 @@
+"""The book's long run, shipped: seed 000's configuration trained for many epochs.
+
+``make_book_run`` trains the ``seed-book`` preset (with more steps) and writes three files:
+
+* ``book_run.npz`` -- fixed-noise sample grids at log-spaced steps and the loss history
+  (plain arrays, read with ``allow_pickle=False``);
+* ``book_run_generator.pt`` -- the final generator's weights in fp16 (``weights_only=True``);
+* ``book_run.json`` -- how it was made (command, config, data), what it measures (classifier
+  score, Frechet distance, classes covered) and the sha256 of both files.
+
+``load_book_run`` turns those files back into a ``RunResult`` so the Lab shows the run at once
+with the same views as a run trained live. Command:
+``python -m gan_core book-run --out pretrained/ --steps 3000``.
+"""
+from __future__ import annotations
+
+import json
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from gan_core.config import PRESETS, TrainConfig, from_dict
+from gan_core.train import HISTORY_COLUMNS, RunResult, Snapshot, Trainer
+
+BOOK_DIR = Path(__file__).resolve().parent.parent / "pretrained"
+NPZ, WEIGHTS, SIDECAR = "book_run.npz", "book_run_generator.pt", "book_run.json"
+BOOK_SNAPSHOTS = 24
+STEPS_PER_EPOCH = 5000 / 512  # one pass over the offline digits at batch 512
+
+
+def book_config(steps: int) -> TrainConfig:
+    """seed-book with ``steps`` generator updates and BOOK_SNAPSHOTS log-spaced grids."""
+    return PRESETS["seed-book"].replace(steps=steps, snapshots=min(BOOK_SNAPSHOTS, steps + 1))
+
+
+def _cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _sha256(path: Path) -> str:
+    from gan_core.metrics import sha256_file
+
+    return sha256_file(path)
+
+
+def make_book_run(out_dir: Path | str, steps: int, command: str, log=print) -> Path:
+    """Train the long run and write its three files into ``out_dir``; returns the sidecar path."""
+    from gan_core.data import MNIST5K_FILE
+    from gan_core.metrics import evaluate_run
+
+    cfg = book_config(steps)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    t0, c0 = time.perf_counter(), _cpu_seconds()
+
+    def progress(kind: str, payload: Any) -> None:
+        if kind == "step" and payload.step % 100 == 0:
+            log(f"step {payload.step}/{steps}: loss_d {payload.loss_d:.3f} loss_g {payload.loss_g:.3f} "
+                f"({time.perf_counter() - t0:.0f} s)")
+
+    result = Trainer(cfg).run(progress)
+    cpu = _cpu_seconds() - c0
+    if result.status != "ok":
+        raise RuntimeError(f"the long run stopped: {result.message}")
+    result.metrics.update(evaluate_run(result))
+
+    arrays = {
+        "snapshots": np.stack([s.samples for s in result.snapshots]).astype(np.uint8),
+        "snapshot_step": np.array([s.step for s in result.snapshots], dtype=np.int64),
+        "snapshot_wall": np.array([s.wall for s in result.snapshots], dtype=np.float64),
+    }
+    for c in HISTORY_COLUMNS:
+        arrays["history_" + c] = np.asarray(result.history[c], dtype=np.float32)
+    np.savez_compressed(out_dir / NPZ, **arrays)
+    half = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in result.generator.items()}
+    torch.save(half, out_dir / WEIGHTS)
+
+    from gan_core.data import mnist5k
+
+    meta = {
+        "what": "seed 000's MNIST GAN (seed-book preset) trained long: sample grids, losses, generator",
+        "command": command,
+        "config": cfg.to_dict(),
+        "config_key": cfg.key,
+        "data": {"name": "mnist5k", "images": len(mnist5k()), "file": "gan_core/assets/mnist_5k.npz",
+                 "sha256": _sha256(MNIST5K_FILE)},
+        "epochs_of_5k": round(steps / STEPS_PER_EPOCH, 1),
+        "images_seen": steps * cfg.batch,
+        "seconds": round(result.seconds, 1),
+        "cpu_seconds": round(cpu, 1),
+        "torch_threads": torch.get_num_threads(),
+        "metrics": result.metrics,
+        "files": {NPZ: _sha256(out_dir / NPZ), WEIGHTS: _sha256(out_dir / WEIGHTS)},
+        "generator_dtype": "float16",
+    }
+    side = out_dir / SIDECAR
+    side.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return side
+
+
+def _folder(folder: Path | str | None) -> Path:
+    return Path(folder) if folder is not None else BOOK_DIR
+
+
+def book_run_available(folder: Path | str | None = None) -> bool:
+    folder = _folder(folder)
+    return all((folder / name).exists() for name in (NPZ, WEIGHTS, SIDECAR))
+
+
+def book_run_info(folder: Path | str | None = None) -> dict[str, Any]:
+    return json.loads((_folder(folder) / SIDECAR).read_text(encoding="utf-8"))
+
+
+def load_book_run(folder: Path | str | None = None) -> RunResult:
+    """The shipped long run as a RunResult (no unpickling: npz arrays and a weights-only file)."""
+    folder = _folder(folder)
+    meta = book_run_info(folder)
+    cfg = from_dict(meta["config"])
+    with np.load(folder / NPZ, allow_pickle=False) as z:
+        grids, steps, walls = z["snapshots"], z["snapshot_step"], z["snapshot_wall"]
+        history = {c: z["history_" + c].astype(np.float64) for c in HISTORY_COLUMNS}
+    snapshots = [Snapshot(int(s), float(w), grids[i]) for i, (s, w) in enumerate(zip(steps, walls))]
+    state = torch.load(folder / WEIGHTS, map_location="cpu", weights_only=True)
+    generator = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+    metrics = dict(meta.get("metrics", {}))
+    metrics["book_run"] = True
+    return RunResult(config=cfg, status="ok", message="", history=history, snapshots=snapshots,
+                     generator=generator, labels=None, seconds=float(meta.get("seconds", 0.0)),
+                     metrics=metrics)

@@ -26,12 +26,13 @@ def _open(lang: str, lab_cfg=None) -> AppTest:
     return at
 
 
-def _charts(at) -> dict:
-    out = {}
-    for el in at.get("plotly_chart"):
-        spec = json.loads(el.proto.spec)
-        out[el.proto.id.split("-")[-1] if False else len(out)] = spec
-    return out
+def _arr(v) -> np.ndarray:
+    """A plotly JSON array: a list, or a typed array {dtype, bdata (base64)}."""
+    if isinstance(v, dict) and "bdata" in v:
+        import base64
+
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+    return np.asarray(v)
 
 
 def _texts(at) -> str:
@@ -97,26 +98,44 @@ def test_page_with_finished_runs(lang, fresh_pool, clear_st_caches, small_ring_s
     assert all(len(f["data"]) == 4 for f in fig["frames"])  # everything but the static real samples
 
 
-def test_bad_lab_config_gives_a_message(fresh_pool, clear_st_caches):
+@pytest.fixture
+def fake_classifier(monkeypatch):
+    """A stand-in for the shipped digit classifier: labels a digit by its ink (deterministic)."""
+    from gan_core import metrics
     from ui import mode_view
 
-    if not mode_view.classifier_ready():
-        pytest.skip("digit classifier not built yet")
+    def proba(images, model=None):
+        ink = np.asarray(images, dtype=np.float64).reshape(len(images), -1).mean(1)
+        cls = np.clip((ink / 12).astype(int), 0, 9)
+        return np.eye(10)[cls]
+
+    monkeypatch.setattr(metrics, "predict_proba", proba)
+    monkeypatch.setattr(mode_view, "classifier_ready", lambda: True)
+    monkeypatch.setattr(metrics, "classifier_info", lambda: {"heldout_accuracy": 0.987, "data": {"heldout": 500}})
+    return proba
+
+
+def test_bad_lab_config_gives_a_message(fresh_pool, clear_st_caches, fake_classifier):
     at = _open("en", lab_cfg={"lr_g": "fast", "dataset": "mnist5k"})
     assert any("lr_g" in e.value for e in at.error)
 
 
-def test_digit_view_for_the_lab_run(fresh_pool, clear_st_caches):
-    from ui import mode_view
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_digit_view_for_the_lab_run(lang, fresh_pool, clear_st_caches, fake_classifier):
+    from gan_core.metrics import EVAL_SAMPLES, EVAL_SEED
+    from gan_core.train import generate
+    from ui.i18n import t
 
-    if not mode_view.classifier_ready():
-        pytest.skip("digit classifier not built yet")
     cfg = PRESETS["tiny"].replace(steps=5, snapshots=2)
-    run_sync(cfg, fresh_pool)
-    at = _open("ko", lab_cfg=cfg.to_dict())
-    hist = [json.loads(el.proto.spec) for el in at.get("plotly_chart")
-            if json.loads(el.proto.spec)["data"] and json.loads(el.proto.spec)["data"][0]["type"] == "bar"
-            and len(json.loads(el.proto.spec)["data"][0]["x"]) == 10]
-    assert hist
-    shares = np.asarray(hist[0]["data"][0]["y"])
-    assert shares.sum() == pytest.approx(100.0)
+    r = run_sync(cfg, fresh_pool)
+    at = _open(lang, lab_cfg=cfg.to_dict())
+    hist = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    hist = [h for h in hist if h["data"] and h["data"][0]["type"] == "bar" and len(h["data"][0]["x"]) == 10]
+    assert len(hist) == 1
+    shares = _arr(hist[0]["data"][0]["y"])
+    expected = modes.digit_report(*(lambda x: (x, fake_classifier(x)))(generate(r, EVAL_SAMPLES, seed=EVAL_SEED)))
+    np.testing.assert_allclose(shares, 100 * np.asarray(expected["hist"]))
+    line = t("mode_collapse.digit_line", lang=lang, name=t("mode_collapse.lab_run", lang=lang),
+             covered=expected["covered"], tv=f"{expected['tv_uniform']:.2f}", dup=f"{100 * expected['near_dup']:.1f}")
+    assert line in _texts(at)
+    assert "98.7" in "\n".join(c.value for c in at.caption)  # the classifier's held-out accuracy is shown

@@ -192,3 +192,15 @@ def test_evaluate_toy_run():
     r = train(_toy_cfg(steps=3, snapshots=2))
     out = modes.evaluate_toy_run(r)
     assert out["modes"] == 8 and 0 <= out["modes_captured"] <= 8 and 0 <= out["hq_share"] <= 1
+
+
+def test_digit_report_on_a_collapsed_and_a_varied_set():
+    rng = np.random.default_rng(7)
+    one = np.repeat(rng.integers(0, 256, (1, 28, 28), dtype=np.uint8), 300, 0)
+    probs_one = np.tile(np.eye(10)[4], (300, 1))
+    rep = modes.digit_report(one, probs_one)
+    assert rep["covered"] == 1 and rep["tv_uniform"] == pytest.approx(0.9) and rep["near_dup"] == 1.0
+    assert rep["hist"][4] == 1.0
+    varied = rng.integers(0, 256, (300, 28, 28), dtype=np.uint8)
+    rep = modes.digit_report(varied, np.eye(10)[np.arange(300) % 10])
+    assert rep["covered"] == 10 and rep["tv_uniform"] == pytest.approx(0.0) and rep["near_dup"] == 0.0

@@ -13,8 +13,8 @@ interleaved and the best of each is kept, medians are printed too):
   ``torch.inference_mode``; max |output - eager| for each;
 * the fast preview (``preview_generator``: the big 3x3 convolutions in int8 via fbgemm)
   against the app's fp32 output: speed-up and PSNR on the bundled photos;
-* peak resident memory of a fresh process that loads the model and translates at 512 and at
-  "original" size (a 4000 x 3000 photo, capped to 1024 x 768).
+* peak resident memory of the app process (streamlit_app.py run by AppTest in a fresh process,
+  CycleGAN page, a 4000 x 3000 JPEG uploaded) translating at 512 and at "original" (capped).
 """
 from __future__ import annotations
 
@@ -35,27 +35,52 @@ def _time(fn) -> float:
     return time.perf_counter() - t0
 
 
-def rss_child(size: str) -> None:
-    """Run in a fresh process: load, translate a big photo at ``size``, print peak RSS (MB)."""
-    import resource
-
-    import numpy as np
+def big_photo_jpeg(path: Path) -> None:
+    """A 4000 x 3000 JPEG (a phone-sized photo) made from a bundled sample."""
     from PIL import Image
 
-    from gan_core import cyclegan
-    from gan_core.images import decode_image
+    from gan_core.cyclegan import SAMPLES_DIR
 
-    photo = Image.open(cyclegan.SAMPLES_DIR / "rocket.jpg").convert("RGB").resize((4000, 3000), Image.BICUBIC)
-    import io
+    photo = Image.open(SAMPLES_DIR / "rocket.jpg").convert("RGB").resize((4000, 3000), Image.BICUBIC)
+    photo.save(path, format="JPEG", quality=90)
 
-    buf = io.BytesIO()
-    photo.save(buf, format="JPEG", quality=90)
-    img = decode_image(buf.getvalue(), reduce_to=2 * cyclegan.MAX_ORIGINAL_SIDE)
-    gen = cyclegan.load_generator("vintage")
-    res = cyclegan.translate(gen, img.pixels, size)
-    assert res.output.dtype == np.uint8
+
+def rss_child(size: str, photo: str) -> None:
+    """In a fresh process: the app itself (streamlit_app.py under AppTest, CycleGAN page) gets
+    the photo as an upload and translates it at ``size``; prints the peak RSS in MB."""
+    import resource
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=600)
+    at.session_state["lang"] = "en"
+    at.session_state["cg_source"] = "upload"
+    at.session_state["cg_size"] = size
+    at.run()
+    at.switch_page("pages/cyclegan.py").run()
+    at.file_uploader(key="cg_upload").set_value(("photo.jpg", Path(photo).read_bytes(), "image/jpeg")).run()
+    assert not at.exception and not at.error and len(at.image) >= 2, "the page did not translate"
+    shape = next(m.value for m in at.metric if m.label == "Working size")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{size} {res.output.shape[1]}x{res.output.shape[0]} {peak:.0f}")
+    print(f"{size} {shape.replace('×', 'x')} {peak:.0f}")
+
+
+def memory_lines() -> list[str]:
+    import tempfile
+
+    mem_lines = []
+    photo = Path(tempfile.mkdtemp()) / "photo.jpg"
+    big_photo_jpeg(photo)
+    for size in ("512", "original"):
+        out = subprocess.run([sys.executable, __file__, "--rss-child", size, str(photo)], capture_output=True,
+                             text=True, timeout=600)
+        if out.returncode != 0:
+            mem_lines.append(f"peak RSS at {size}: failed ({out.stderr.strip().splitlines()[-1:]})")
+            continue
+        s, shape, mb = out.stdout.split()[-3:]
+        mem_lines.append(f"peak RSS of the app (AppTest, CycleGAN page) translating an uploaded 4000x3000 JPEG "
+                         f"at {s} ({shape}): {float(mb):.0f} MB (limit 1200)")
+    return mem_lines
 
 
 def main() -> None:
@@ -64,10 +89,14 @@ def main() -> None:
     ap.add_argument("--sizes", nargs="+", type=int, default=[256, 512])
     ap.add_argument("--compile", action="store_true", help="also time torch.compile (slow to build)")
     ap.add_argument("--no-memory", action="store_true")
-    ap.add_argument("--rss-child", help=argparse.SUPPRESS)
+    ap.add_argument("--memory-only", action="store_true", help="only the peak-RSS figures")
+    ap.add_argument("--rss-child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.rss_child:
-        rss_child(args.rss_child)
+        rss_child(*args.rss_child)
+        return
+    if args.memory_only:
+        print("\n".join(memory_lines()))
         return
 
     import numpy as np
@@ -145,16 +174,7 @@ def main() -> None:
                           f"PSNR vs fp32 min {min(psnrs):.1f} dB / mean {statistics.mean(psnrs):.1f} dB "
                           f"over {len(photos)} photos")
 
-    mem_lines = []
-    if not args.no_memory:
-        for size in ("512", "original"):
-            out = subprocess.run([sys.executable, __file__, "--rss-child", size], capture_output=True,
-                                 text=True, timeout=600)
-            if out.returncode != 0:
-                mem_lines.append(f"peak RSS at {size}: failed ({out.stderr.strip().splitlines()[-1:]})")
-                continue
-            s, shape, mb = out.stdout.split()[-3:]
-            mem_lines.append(f"peak RSS translating a 4000x3000 photo at {s} ({shape}): {float(mb):.0f} MB (limit 1200)")
+    mem_lines = [] if args.no_memory else memory_lines()
 
     print("\n==== figures (issue 7) ====")
     for size, ceiling, flop, times, diffs, best_k in summary:

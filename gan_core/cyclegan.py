@@ -165,7 +165,36 @@ class ResnetGenerator(nn.Module):
                 m.inplace = True
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x)
+        if torch.is_grad_enabled() or x.shape[-2] * x.shape[-1] <= TILE_PIXELS:
+            return self.model(x)
+        # Large pictures: the last layer (reflection pad, 7x7 conv to RGB, tanh) runs in strips
+        # of rows. A padded copy of the full 64-channel map would be the biggest tensor of the
+        # whole pass (~200 MB at 1024 x 768); no normalisation follows, so strips are exact.
+        h = self.model[:-3](x)
+        return _strip_head(h, self.model[-2])
+
+
+TILE_PIXELS = 512 * 512  # above this many pixels the last layer runs in strips
+STRIP_ROWS = 128
+
+
+def _reflect_rows(lo: int, hi: int, n: int) -> torch.Tensor:
+    """Row indices lo..hi-1 reflected into 0..n-1 the way ReflectionPad2d does."""
+    idx = torch.arange(lo, hi).abs()
+    return torch.where(idx >= n, 2 * (n - 1) - idx, idx)
+
+
+def _strip_head(h: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
+    """tanh(conv(reflection_pad(h, 3))) computed STRIP_ROWS output rows at a time."""
+    n_rows = h.shape[-2]
+    pad = conv.kernel_size[0] // 2
+    out = []
+    for r0 in range(0, n_rows, STRIP_ROWS):
+        r1 = min(r0 + STRIP_ROWS, n_rows)
+        rows = h.index_select(2, _reflect_rows(r0 - pad, r1 + pad, n_rows))
+        rows = nn.functional.pad(rows, (pad, pad, 0, 0), mode="reflect")
+        out.append(torch.tanh(conv(rows)))
+    return torch.cat(out, dim=2)
 
 
 _STALE = ("running_mean", "running_var", "num_batches_tracked")

@@ -292,3 +292,33 @@ def test_fast_preview_is_close_to_fp32(vintage):
     assert full.output.shape == approx.output.shape
     assert cyclegan.psnr(full.output, approx.output) >= 30
     assert not any(isinstance(m, cyclegan.Int8Conv) for m in vintage.modules())  # original untouched
+
+
+def test_page_downloads_a_zoo_pair_and_shows_the_cycle(clear_st_caches, tmp_cache, monkeypatch):
+    """Both directions through the page's download buttons (fake server), then x -> G(x) -> F(G(x))."""
+    payloads = {"horse2zebra": zoo_bytes(0), "zebra2horse": zoo_bytes(1)}
+
+    def fake_open(url, timeout=20.0):
+        data = payloads[url.rsplit("/", 1)[-1].removesuffix(".pth")]
+        return len(data), iter([data[i:i + 1_000_000] for i in range(0, len(data), 1_000_000)])
+    monkeypatch.setattr(cyclegan, "_open_url", fake_open)
+    at = page("en", cg_model="horse2zebra", cg_sample="cat.jpg")
+    assert not at.exception and not at.image  # nothing to show until the model is there
+    at.button(key="cg_dl_model").click().run()
+    assert not at.exception and not at.error
+    assert at.get("progress")  # st.progress was shown (final state under AppTest)
+    assert len(at.image) >= 2 and cyclegan.read_registry()["horse2zebra"]["sha256"]
+    assert any(s.value == t("cyclegan.cycle_title", lang="en") for s in at.subheader)
+    at.button(key="cg_dl_reverse").click().run()
+    assert not at.exception and not at.error
+    assert len(at.image) >= 6  # x, G(x) above; x, G(x), F(G(x)), F(x) in the cycle row
+    labels = [m.label for m in at.metric]
+    assert t("cyclegan.recon_error", lang="en") in labels and t("cyclegan.identity_error", lang="en") in labels
+
+
+def test_last_layer_in_strips_is_exact(vintage):
+    h = torch.rand(1, 64, 2 * cyclegan.STRIP_ROWS + 9, 40)  # strips of 128, 128 and 9 rows
+    with torch.inference_mode():
+        whole = vintage.model[-3:](h)
+        strips = cyclegan._strip_head(h, vintage.model[-2])
+    assert torch.allclose(whole, strips, atol=1e-6)

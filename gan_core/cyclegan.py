@@ -28,6 +28,7 @@ import re
 import tempfile
 import time
 import urllib.request
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -482,7 +483,9 @@ class Int8Conv(nn.Module):
         wobs = PerChannelMinMaxObserver(dtype=torch.qint8, qscheme=torch.per_channel_symmetric)
         wobs(conv.weight.detach())
         ws, wz = wobs.calculate_qparams()
-        qw = torch.quantize_per_channel(conv.weight.detach().contiguous(), ws, wz.to(torch.long), 0, torch.qint8)
+        with warnings.catch_warnings():  # torch >= 2.10 marks quantized tensors as deprecated
+            warnings.simplefilter("ignore", UserWarning)
+            qw = torch.quantize_per_channel(conv.weight.detach().contiguous(), ws, wz.to(torch.long), 0, torch.qint8)
         self.q = nnq.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding)
         self.q.set_weight_bias(qw, conv.bias.detach() if conv.bias is not None else None)
         self.q.scale, self.q.zero_point = out_qparams

@@ -73,6 +73,8 @@ def losses_dot() -> str:
   gy [label="G(y) ≈ y", fillcolor="#fff6d6"];
   dy [label="D_Y", shape=diamond, fillcolor="#f8d7dc"];
   dx [label="D_X", shape=diamond, fillcolor="#f8d7dc"];
+  {{ rank=same; x; y; }}
+  x -> y [style=invis];
   x -> gx [label="G", color="#5b4bdb"]; gx -> fgx [label="F", color="#5b4bdb"];
   y -> fy [label="F", color="#5b4bdb"]; fy -> gfy [label="G", color="#5b4bdb"];
   gx -> dy [label="{q('dia_adv_y')}", color="#d1495b", fontcolor="#d1495b"];

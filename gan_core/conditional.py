@@ -35,8 +35,8 @@ def class_grid(result: RunResult, per_class: int, seed: int = 0) -> tuple[np.nda
     """``per_class`` samples of every digit in label order (row d = digit d when tiled with
     ``ncol=per_class``): (uint8 10*per_class x 28 x 28, labels)."""
     _need_conditional(result)
-    if not 1 <= per_class <= 100:
-        raise ValueError("per_class must be from 1 to 100")
+    if not 1 <= per_class <= 1000:
+        raise ValueError("per_class must be from 1 to 1000")
     labels = np.repeat(np.arange(N_CLASSES), per_class)
     return generate(result, len(labels), seed=seed, labels=labels), labels
 

@@ -110,8 +110,9 @@ def test_home_renders_path_and_teacher_note(lang):
     codes = " ".join(c.value for c in at.code)
     from gan_core.config import PRESETS
 
+    assert "python -m gan_core train --preset quick --out runs/quick" in codes
     for name in PRESETS:
-        assert f"--preset {name}" in codes
+        assert f" {name}" in codes  # every preset in the warm-up loop
     assert "?preset=" in codes
 
 

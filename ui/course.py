@@ -24,8 +24,11 @@ def path_cards() -> None:
 def classroom_note(preset_names: list[str]) -> None:
     """How to warm the run cache before class and share a configured Lab link."""
     st.markdown(t("home.teacher_warm"))
-    lines = [f"python -m gan_core train --preset {name} --out runs/{name}" for name in preset_names]
-    st.code("\n".join(lines), language="bash")
+    first = "quick" if "quick" in preset_names else preset_names[0]
+    st.code(f"python -m gan_core train --preset {first} --out runs/{first}", language="bash")
+    st.caption(t("home.teacher_all"))
+    names = " ".join(preset_names)
+    st.code(f'for p in {names}; do\n  python -m gan_core train --preset "$p" --out "runs/$p"\ndone', language="bash")
     st.caption(t("home.teacher_cache", presets=", ".join(preset_names)))
     st.markdown(t("home.teacher_share"))
     st.code("?preset=quick&lr_g=0.0002&lr_d=0.0002&steps=1200", language=None)

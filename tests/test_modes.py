@@ -132,7 +132,7 @@ def _toy_cfg(**kw):
 
 
 @pytest.mark.parametrize("kw", [dict(), dict(pack=4, mbstd=True), dict(loss="wgan-gp", unroll=2),
-                                dict(loss="hinge", dataset="grid25", nz=4)])
+                                dict(loss="hinge", dataset="grid25", nz=4), dict(dataset="spiral", ema=0.9)])
 def test_toy_run_stores_heatmap_manifold_and_arrows(kw):
     from gan_core import toyviz
     from gan_core.train import train

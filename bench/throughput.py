@@ -6,7 +6,11 @@ over blocks, wall clock and CPU time), and the fraction of this machine's measur
 ceiling that the step reaches, counting the FLOPs of every Linear layer's forward and backward
 passes from the layer shapes. The last lines are the figures the issue asks for.
 
-    python bench/throughput.py [--rounds 6] [--iters 6]
+    python bench/throughput.py [--rounds 6] [--iters 6] [--threads N]
+
+On a shared, oversubscribed CPU, torch's two OpenMP threads spin-wait for each other and the
+wall clock says more about the neighbours than about the code: compare the "images per
+CPU-second" line there, or run with --threads 1 (or OMP_WAIT_POLICY=PASSIVE).
 """
 from __future__ import annotations
 
@@ -69,7 +73,10 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=6, help="interleaved blocks per side")
     ap.add_argument("--iters", type=int, default=6, help="training iterations per block")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
     args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     cfg = PRESETS["seed-book"]
     data = mnist5k()

@@ -272,7 +272,7 @@ PRESETS: dict[str, TrainConfig] = {
         dataset="mnist5k", arch="mlp-book", loss="nonsat", lr_g=2e-4, lr_d=2e-4,
         beta1=0.5, nz=32, batch=64, steps=60, snapshots=6,
     ),
-    # Conditional GAN (labels into G and D): ask for any digit afterwards. The quick preset's
+    # Conditional GAN (labels into G and D): ask for any digit afterwards. The full-width
     # DCGAN with labels and a shorter EMA (0.99): with 0.999 the averaged G still leaned on the
     # first few hundred steps (classifier agreement 22% vs 79%); the seed MLP with labels stayed
     # at chance after 3000 steps (11%). Per-digit agreement: bench/conditional.py.

@@ -12,14 +12,15 @@ st.caption(t("family.intro"))
 # ---- DCGAN ------------------------------------------------------------------------------------
 st.header(t("family.dcgan_title"))
 st.markdown(t("family.dcgan_text"))
-dc = fv.anatomy_rows("dcgan", PRESETS["quick"].nz)
+LAB_DCGAN = PRESETS["quick"] if "dcgan" in PRESETS["quick"].arch else PRESETS["cgan"]  # the Lab's default
+dc = fv.anatomy_rows(LAB_DCGAN.arch, LAB_DCGAN.nz)
 mlp = fv.anatomy_rows("mlp-book", PRESETS["seed-book"].nz)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(t("family.params_dcgan_g"), f"{dc['g_params']:,}")
 c2.metric(t("family.params_dcgan_d"), f"{dc['d_params']:,}")
 c3.metric(t("family.params_mlp_g"), f"{mlp['g_params']:,}")
 c4.metric(t("family.params_mlp_d"), f"{mlp['d_params']:,}")
-st.caption(t("family.params_note"))
+st.caption(t("family.params_note", ratio=f"{mlp['d_params'] / dc['d_params']:.0f}"))
 g_col, d_col = st.columns(2)
 with g_col:
     st.markdown(t("family.g_table"))
@@ -27,7 +28,8 @@ with g_col:
 with d_col:
     st.markdown(t("family.d_table"))
     fv.layer_table(dc["d"])
-st.caption(t("family.tables_note"))
+stem = int(dc["g"][0]["shape"].split(" ")[0])
+st.caption(t("family.tables_note", n=stem, maps=stem // 49))
 fv.link("lab", "family.try_dcgan", ":material/science:", {"preset": "quick"})
 
 # ---- conditional GAN --------------------------------------------------------------------------

@@ -132,8 +132,10 @@ def test_family_renders(lang, clear_st_caches):
     assert len(at.metric) == 4
     g_params = int(at.metric[0].value.replace(",", ""))
     from gan_core.anatomy import anatomy
+    from gan_core.config import PRESETS
 
-    assert g_params == anatomy("dcgan").g_params
+    lab = PRESETS["quick"] if "dcgan" in PRESETS["quick"].arch else PRESETS["cgan"]
+    assert g_params == anatomy(lab.arch, lab.nz).g_params
 
 
 @pytest.mark.parametrize("lang", LANGS)

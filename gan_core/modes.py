@@ -174,6 +174,7 @@ def digit_run_report(result) -> dict:
 STUDIES: dict[str, tuple[tuple[str, str | None], ...]] = {
     "ring8": (("ring8-minimax-highlr", None), ("ring8-nonsat", "ring8-minimax-highlr"),
               ("ring8-lowlr-ema", "ring8-nonsat"), ("ring8-pacgan", "ring8-lowlr-ema"),
+              ("ring8-wide-ema", "ring8-lowlr-ema"),
               ("ring8-unrolled", "ring8-nonsat")),
     "grid25": (("grid25-minimax-highlr", None), ("grid25-nonsat", "grid25-minimax-highlr"),
                ("grid25-lowlr-ema", "grid25-nonsat"), ("grid25-pacgan", "grid25-lowlr-ema"),

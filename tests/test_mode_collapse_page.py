@@ -43,7 +43,8 @@ def _texts(at) -> str:
 def small_ring_study(monkeypatch):
     """The ring study shrunk to a few steps so the test can train it."""
     for name, _ in modes.STUDIES["ring8"]:
-        monkeypatch.setitem(PRESETS, name, PRESETS[name].replace(steps=30, snapshots=4, batch=64, hidden=32))
+        small = PRESETS[name].replace(steps=30, snapshots=4, batch=64, hidden=PRESETS[name].hidden // 4)
+        monkeypatch.setitem(PRESETS, name, small)
     return [(n, PRESETS[n]) for n, _ in modes.STUDIES["ring8"]]
 
 

@@ -49,7 +49,7 @@ def current_lang() -> str:
     return lang if lang in LANGS else DEFAULT_LANG
 
 
-def t(key: str, lang: str | None = None, **fmt) -> str:
+def t(key: str, /, lang: str | None = None, **fmt) -> str:
     """Translate ``key``; ``fmt`` fills ``{placeholders}``. A missing key shows itself."""
     lang = lang or current_lang()
     text = catalogue(lang).get(key)

@@ -12,26 +12,18 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import socket
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+
+from bench.appserver import AppServer, launch_chromium  # noqa: E402
+
 GOAL = 3.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _children_cpu() -> float:
@@ -39,46 +31,21 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def wait_health(port: int, proc: subprocess.Popen, timeout: float = 60.0) -> float:
-    url = f"http://127.0.0.1:{port}/_stcore/health"
-    t_end = time.perf_counter() + timeout
-    while time.perf_counter() < t_end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as r:
-                if r.status == 200:
-                    return time.perf_counter()
-        except OSError:
-            pass
-        time.sleep(0.02)
-    raise TimeoutError("no health answer")
-
-
 def one_start(browser, title: str, lang: str) -> tuple[float, float]:
     """(seconds to healthy, seconds to title on screen), both from the launch."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--browser.gatherUsageStats", "false"]
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        healthy = wait_health(port, proc) - t0
-        page = browser.new_page()
-        page.goto(f"http://127.0.0.1:{port}/?lang={lang}", wait_until="commit")
-        page.get_by_text(title, exact=True).first.wait_for(state="visible", timeout=60_000)
-        rendered = time.perf_counter() - t0
-        page.close()
-        return healthy, rendered
-    finally:
-        proc.terminate()
+    with tempfile.TemporaryDirectory() as cache:
+        server = AppServer(Path(cache))
+        server.launch()
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            healthy = server.wait_healthy(60)
+            page = browser.new_page()
+            page.goto(f"{server.url}/?lang={lang}", wait_until="commit")
+            page.get_by_text(title, exact=True).first.wait_for(state="visible", timeout=60_000)
+            rendered = time.perf_counter() - server.started_at
+            page.close()
+            return healthy, rendered
+        finally:
+            server.kill()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -94,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     healthy, rendered = [], []
     c0 = _children_cpu()
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         try:
             for i in range(args.repeats):
                 h, r = one_start(browser, title, args.lang)

@@ -1,6 +1,7 @@
 """The app's pages in teaching order. A page file that does not exist yet is skipped."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,19 @@ def available_pages() -> list[PageSpec]:
 
 
 def page_file(slug: str) -> str:
-    """Path (relative to the app root) for st.page_link / st.switch_page."""
+    """Path for st.page_link / st.switch_page, relative to the running entrypoint's folder.
+
+    That is ``pages/<file>`` for ``streamlit_app.py``, and ``../pages/<file>`` when the app is
+    started from ``cloud/streamlit_app.py`` (Streamlit resolves page paths from the entrypoint).
+    """
     spec = next(p for p in PAGES if p.slug == slug)
-    return f"pages/{spec.file}"
+    base = ROOT
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx(suppress_warning=True)
+        if ctx is not None and getattr(ctx, "main_script_path", ""):
+            base = Path(ctx.main_script_path).resolve().parent
+    except ImportError:
+        pass
+    return Path(os.path.relpath(spec.path, base)).as_posix()

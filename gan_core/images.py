@@ -101,6 +101,9 @@ def decode_image(
     if len(data) > max_bytes:
         raise ImageError("too_many_bytes", mb=round(len(data) / 2**20, 1), limit_mb=round(max_bytes / 2**20, 1))
     digest = hashlib.sha256(data).hexdigest()
+    container = sniff_container(data)
+    if container is not None:
+        raise ImageError("unsupported_format", format=container)
     try:
         # Image.open reads the header only; its own bomb check uses a (larger) global limit
         # that we never change, ours below runs first for anything over max_pixels.
@@ -148,6 +151,18 @@ def decode_image(
     pixels, extra = to_rgb_array(im)
     notices.extend(extra)
     return DecodedImage(pixels=pixels, format=fmt, source_mode=source_mode, sha256=digest, notices=tuple(notices))
+
+
+# ISO-BMFF brands of the photo formats phones write (Pillow has no decoder for them)
+_BMFF_BRANDS = {b"heic": "HEIC", b"heix": "HEIC", b"hevc": "HEIC", b"heim": "HEIC", b"heis": "HEIC",
+                b"mif1": "HEIF", b"msf1": "HEIF", b"avif": "AVIF", b"avis": "AVIF"}
+
+
+def sniff_container(data: bytes) -> str | None:
+    """'HEIC' / 'HEIF' / 'AVIF' for an ISO-BMFF image file (an iPhone photo), else None."""
+    if len(data) < 12 or data[4:8] != b"ftyp":
+        return None
+    return _BMFF_BRANDS.get(data[8:12])
 
 
 def _failure_code(err: Exception) -> str:

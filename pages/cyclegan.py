@@ -7,6 +7,7 @@ from gan_core.images import encode_png
 from ui import cyclegan_view as view
 from ui import uploads
 from ui.i18n import current_lang, option_label, t
+from ui.params import safe_value
 
 st.title(t("cyclegan.title"))
 st.caption(t("cyclegan.intro"))
@@ -20,7 +21,7 @@ if "cg_url_loaded" not in st.session_state:
     elif wanted is not None:
         st.session_state["cg_bad_model"] = wanted
 if (bad := st.session_state.pop("cg_bad_model", None)) is not None:
-    st.warning(t("cyclegan.err_unknown_model", name=bad, default=cyclegan.DEFAULT_MODEL))
+    st.warning(t("cyclegan.err_unknown_model", name=safe_value(bad), default=cyclegan.DEFAULT_MODEL))
 
 settings, results = st.columns([1, 2], gap="large")
 lang = current_lang()

@@ -242,7 +242,7 @@ def test_page_unknown_model_and_offline_zoo(clear_st_caches, tmp_cache, monkeypa
     at.run()
     at.switch_page("pages/cyclegan.py").run()
     assert not at.exception
-    assert t("cyclegan.err_unknown_model", lang="en", name="sat2map", default="vintage") in [w.value for w in at.warning]
+    assert t("cyclegan.err_unknown_model", lang="en", name="`sat2map`", default="vintage") in [w.value for w in at.warning]
     at.selectbox(key="cg_model").set_value("horse2zebra").run()
     at.button(key="cg_dl_model").click().run()
     assert not at.exception

@@ -15,7 +15,10 @@ import streamlit as st
 from gan_core.images import ERROR_CODES, NOTICE_CODES, DecodedImage, ImageError, decode_image
 from ui.i18n import t
 
-UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "gif"]
+# The file picker accepts any file: the content decides, so a phone's HEIC photo or a PNG
+# named .jpg gets our own translated sentence instead of Streamlit's English-only refusal
+# (and a request that bypasses the browser's filter cannot trip Streamlit's extension check).
+UPLOAD_TYPES = None
 
 
 def error_message(err: ImageError) -> str:

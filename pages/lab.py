@@ -10,6 +10,7 @@ K = lambda name: params.widget_key(P, name)  # noqa: E731
 
 st.title(t("lab.title"))
 st.caption(t("lab.intro"))
+run_view.storage_notice()
 
 # ---- first visit: settings from the URL (a shared link), validated -------------------------
 if "lab_url_loaded" not in st.session_state:

@@ -11,6 +11,7 @@ from ui.params import explain
 
 st.title(t("mode_collapse.title"))
 st.caption(t("mode_collapse.intro"))
+run_view.storage_notice()
 with st.expander(t("mode_collapse.what_title")):
     st.markdown(t("mode_collapse.what_body"))
     st.markdown(f"**{t('mode_collapse.remedies_title')}**  \n" + t("mode_collapse.remedies_body"))

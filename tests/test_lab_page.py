@@ -139,3 +139,25 @@ def test_lab_korean_labels(fresh_pool, clear_st_caches):
     at = _open_lab("ko")
     assert at.title[0].value == "훈련 실험실"
     assert any(b.label == t("lab.train", lang="ko") for b in at.button)
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_unwritable_cache_shows_a_notice_and_runs_still_work(lang, tmp_path, monkeypatch, clear_st_caches):
+    """A cache folder that can't be written: the Lab says runs stay in memory, and a run works."""
+    from gan_core import runs
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    pool = runs.JobPool(runs.RunStore(blocker / "runs"), workers=1)
+    runs.reset_default_pool(pool)
+    try:
+        at = _open_lab(lang, {"preset": "tiny", "steps": "5", "snapshots": "2"})
+        assert t("run.cache_unwritable", lang=lang) in _texts(at)
+        [b for b in at.button if b.label == t("lab.train", lang=lang)][0].click().run()
+        job = pool.peek(PRESETS["tiny"].replace(steps=5, snapshots=2))
+        pool.wait(job, timeout=120)
+        at.run()
+        assert not at.exception and job.result.ok and len(at.image) >= 1
+    finally:
+        pool.shutdown()
+        runs.reset_default_pool(None)

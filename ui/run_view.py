@@ -24,6 +24,12 @@ def pool():
     return default_pool()
 
 
+def storage_notice() -> None:
+    """Say so when finished runs can only be kept in memory (cache folder full or read-only)."""
+    if pool().store.notice == "cache_unwritable":
+        st.info(t("run.cache_unwritable"), icon=":material/sd_card_alert:")
+
+
 def real_points(cfg: TrainConfig) -> np.ndarray | None:
     """Reference samples for toy scatter plots."""
     if cfg.is_image:

@@ -62,10 +62,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         cfg, _ = apply_overrides(PRESETS[args.preset], _parse_sets(args.set or []))
     except ConfigError as err:
         raise CliError(str(err)) from None
-    from gan_core.runs import run_sync
+    from gan_core.runs import JobPool, run_sync
 
     print(f"training {args.preset} ({cfg.key}) ...", file=sys.stderr)
-    result = run_sync(cfg)
+    pool = JobPool(isolation="thread")  # nothing else runs in this process: no need for a child
+    try:
+        result = run_sync(cfg, pool)
+    finally:
+        pool.shutdown()
     export_run(result, Path(args.out), args.samples)
     line = f"{result.status}: {len(result.history['step'])} steps in {result.seconds:.1f} s -> {args.out}"
     print(line)

@@ -6,8 +6,10 @@
   load or to validate is deleted and the run recomputed. A diverged run is kept in memory only,
   so it can be shown, but never lands on disk as a success.
 * Training happens on a ``ThreadPoolExecutor`` (default 1 worker; GAN_CLASSROOM_WORKERS),
-  never on a Streamlit script thread. Asking for a config that is queued or running returns the
-  same Job (single flight), so a class pressing Train on one preset trains it once.
+  never on a Streamlit script thread; in the app each pool thread drives its own training
+  process (``isolation="process"``, gan_core.worker) so page renders can't starve it.
+  Asking for a config that is queued or running returns the same Job (single flight), so a
+  class pressing Train on one preset trains it once.
 """
 from __future__ import annotations
 
@@ -56,6 +58,15 @@ def _to_numpy_tree(obj: Any) -> Any:
     return obj
 
 
+def snapshot_to_tree(s: Snapshot) -> dict[str, Any]:
+    return {"step": s.step, "wall": s.wall, "samples": torch.from_numpy(np.ascontiguousarray(s.samples)),
+            "extras": _to_tensor_tree(s.extras)}
+
+
+def snapshot_from_tree(d: dict[str, Any]) -> Snapshot:
+    return Snapshot(int(d["step"]), float(d["wall"]), d["samples"].numpy(), _to_numpy_tree(d["extras"]))
+
+
 def to_payload(r: RunResult) -> dict[str, Any]:
     return {
         "format": FORMAT,
@@ -64,11 +75,7 @@ def to_payload(r: RunResult) -> dict[str, Any]:
         "status": r.status,
         "message": r.message,
         "history": {c: torch.from_numpy(np.asarray(r.history[c], dtype=np.float64)) for c in HISTORY_COLUMNS},
-        "snapshots": [
-            {"step": s.step, "wall": s.wall, "samples": torch.from_numpy(np.ascontiguousarray(s.samples)),
-             "extras": _to_tensor_tree(s.extras)}
-            for s in r.snapshots
-        ],
+        "snapshots": [snapshot_to_tree(s) for s in r.snapshots],
         "generator": {k: v.detach().cpu().contiguous() for k, v in r.generator.items()},
         "labels": None if r.labels is None else torch.from_numpy(r.labels),
         "seconds": float(r.seconds),
@@ -85,8 +92,7 @@ def from_payload(p: dict[str, Any]) -> RunResult:
     lengths = {len(v) for v in history.values()}
     if len(lengths) != 1:
         raise ValueError("ragged history")
-    snaps = [Snapshot(int(s["step"]), float(s["wall"]), s["samples"].numpy(), _to_numpy_tree(s["extras"]))
-             for s in p["snapshots"]]
+    snaps = [snapshot_from_tree(s) for s in p["snapshots"]]
     if not snaps:
         raise ValueError("no snapshots")
     gen = p["generator"]
@@ -235,10 +241,23 @@ class Job:
             self.snapshots.append(payload)
 
 
-class JobPool:
-    """Bounded pool of training workers with single-flight submission."""
+ISOLATIONS = ("thread", "process")
 
-    def __init__(self, store: RunStore | None = None, workers: int | None = None, keep_jobs: int = 64):
+
+class JobPool:
+    """Bounded pool of training workers with single-flight submission.
+
+    ``isolation="thread"`` trains on the pool's threads (tests, the CLI). ``"process"`` gives
+    each pool thread its own training process (gan_core.worker): the app server uses it, so
+    sessions re-rendering their pages never starve a training of the GIL.
+    """
+
+    def __init__(self, store: RunStore | None = None, workers: int | None = None, keep_jobs: int = 64,
+                 isolation: str = "thread"):
+        if isolation not in ISOLATIONS:
+            raise ValueError(f"isolation must be one of {ISOLATIONS}, not {isolation!r}")
+        self.isolation = isolation
+        self._processes: list = []  # gan_core.worker.ProcessWorker, one per pool thread
         self.store = store or RunStore()
         n = workers or int(os.environ.get("GAN_CLASSROOM_WORKERS", "1") or 1)
         self.workers = max(1, n)
@@ -248,6 +267,9 @@ class JobPool:
         self._seq = 0
         self.keep_jobs = keep_jobs
         self.trainings_started = 0  # how many trainings actually ran (for the load bench)
+        # GAN_CLASSROOM_JOURNAL=path: one JSON line per finished training (key, queue wait,
+        # run time, outcome) -- lets a teacher or bench/classroom_load.py see what the server did
+        self.journal = os.environ.get("GAN_CLASSROOM_JOURNAL") or None
 
     def peek(self, cfg: TrainConfig) -> Job | None:
         """The job for ``cfg`` if it is queued, running, finished here or cached; never starts one."""
@@ -310,10 +332,15 @@ class JobPool:
         job.started = time.time()
         self.trainings_started += 1
         try:
-            result = Trainer(job.cfg).run(job.on_event)
-            evaluate = _evaluator()
-            if evaluate is not None and result.status == "ok":
-                result.metrics.update(evaluate(result))
+            if self.isolation == "process":
+                from gan_core.worker import thread_worker
+
+                result = thread_worker(self._processes, self._lock).run(job.cfg, job.on_event)
+            else:
+                result = Trainer(job.cfg).run(job.on_event)
+                evaluate = _evaluator()
+                if evaluate is not None and result.status == "ok":
+                    result.metrics.update(evaluate(result))
             self.store.put(result)
             job.result = result
             job.state = "done"
@@ -323,6 +350,19 @@ class JobPool:
             job.state = "failed"
         finally:
             job.finished = time.time()
+            self._write_journal(job)
+
+    def _write_journal(self, job: Job) -> None:
+        if not self.journal:
+            return
+        line = {"key": job.key, "state": job.state, "status": job.result.status if job.result else "",
+                "submitted": job.submitted, "queued_s": round((job.started or job.submitted) - job.submitted, 3),
+                "run_s": round((job.finished or 0) - (job.started or 0), 3), "steps": job.cfg.steps}
+        try:
+            with open(self.journal, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(line) + "\n")
+        except OSError as err:
+            log.warning("cannot write the training journal %s: %s", self.journal, err)
 
     def wait(self, job: Job, timeout: float | None = None) -> Job:
         """Block until ``job`` is finished (CLI and tests)."""
@@ -335,6 +375,10 @@ class JobPool:
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            workers, self._processes = self._processes, []
+        for w in workers:
+            w.close()
 
 
 def _evaluator():
@@ -355,7 +399,9 @@ def default_pool() -> JobPool:
     global _DEFAULT
     with _DEFAULT_LOCK:
         if _DEFAULT is None:
-            _DEFAULT = JobPool()
+            # the server trains in child processes (GAN_CLASSROOM_ISOLATION=thread opts out)
+            isolation = os.environ.get("GAN_CLASSROOM_ISOLATION", "process")
+            _DEFAULT = JobPool(isolation=isolation if isolation in ISOLATIONS else "process")
         return _DEFAULT
 
 

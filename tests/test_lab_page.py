@@ -161,3 +161,49 @@ def test_unwritable_cache_shows_a_notice_and_runs_still_work(lang, tmp_path, mon
     finally:
         pool.shutdown()
         runs.reset_default_pool(None)
+
+
+def test_live_view_while_training_and_frames_shared_between_sessions(fresh_pool, clear_st_caches, monkeypatch):
+    """A run held after step 3: the page shows progress, the latest snapshot and 3-point curves;
+    two sessions watching get the very same frame object (built once)."""
+    import threading
+
+    from gan_core import runs
+    from ui import run_view
+
+    gate, reached = threading.Event(), threading.Event()
+    real_step = runs.Trainer.step
+    calls = {"n": 0}
+
+    def held_step(self):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            reached.set()
+            gate.wait(60)
+        return real_step(self)
+
+    monkeypatch.setattr(runs.Trainer, "step", held_step)
+    cfg = PRESETS["tiny"].replace(steps=10, snapshots=11)  # a snapshot after every step
+    try:
+        job = fresh_pool.submit(cfg)
+        assert reached.wait(60)
+        frames = []
+        for lang in ("en", "en", "ko"):
+            at = AppTest.from_file(APP, default_timeout=120)
+            at.session_state["lang"] = lang
+            at.session_state["lab_cfg"] = cfg.to_dict()
+            at.run()
+            at.switch_page("pages/lab.py")
+            at.run()
+            assert not at.exception, at.exception
+            assert at.get("progress")[0].proto.text.startswith(t("run.progress", lang=lang, step=3, total=10, elapsed="")[:8])
+            assert len(at.image) == 1
+            loss = json.loads(at.get("plotly_chart")[0].proto.spec)
+            assert len(_arr(loss["data"][0]["x"])) == 3
+            frames.append(run_view.live_frame(job, lang))
+        assert frames[0] is frames[1]  # two English sessions: one build
+        assert frames[2] is not frames[0] and frames[2].step == 3  # Korean labels: its own frame
+    finally:
+        gate.set()
+    fresh_pool.wait(job, timeout=120)
+    assert job.state == "done"

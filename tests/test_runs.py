@@ -260,3 +260,66 @@ def test_cache_folder_comes_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_CLASSROOM_CACHE", str(tmp_path / "here"))
     assert cache_dir() == tmp_path / "here"
     assert RunStore().root == tmp_path / "here" / "runs"
+
+
+def test_journal_has_one_line_per_training(tmp_path, monkeypatch):
+    import json
+
+    journal = tmp_path / "journal.jsonl"
+    monkeypatch.setenv("GAN_CLASSROOM_JOURNAL", str(journal))
+    pool = _pool(tmp_path / "runs")
+    try:
+        run_sync(TINY, pool)
+        run_sync(TINY, pool)  # cached: no second line
+        run_sync(TINY.replace(seed=2), pool)
+    finally:
+        pool.shutdown()
+    lines = [json.loads(x) for x in journal.read_text().splitlines()]
+    assert [x["key"] for x in lines] == [TINY.key, TINY.replace(seed=2).key]
+    assert all(x["state"] == "done" and x["status"] == "ok" and x["queued_s"] >= 0 and x["run_s"] > 0 for x in lines)
+
+
+# ---- training in a child process (the app server's mode) ---------------------------------------
+def test_process_isolation_gives_the_same_run_and_streams_progress(tmp_path):
+    in_thread = run_sync(TINY.replace(seed=21), _pool(tmp_path / "a"))
+    pool = JobPool(RunStore(tmp_path / "b"), isolation="process")
+    try:
+        job = pool.wait(pool.submit(TINY.replace(seed=21)), timeout=180)
+        assert job.state == "done", job.error
+        _same_run(job.result, in_thread)
+        assert job.result.metrics["score"] == in_thread.metrics["score"]  # evaluated in the child
+        assert job.history["step"] == [1, 2, 3, 4]  # every step came through the pipe
+        assert [s.step for s in job.snapshots] == [s.step for s in in_thread.snapshots]
+        pid = pool._processes[0].pid
+        again = pool.wait(pool.submit(TINY.replace(seed=22)), timeout=180)
+        assert again.state == "done" and pool._processes[0].pid == pid  # the child is reused
+    finally:
+        pool.shutdown()
+    assert all(not w.alive() for w in pool._processes)
+
+
+def test_a_killed_training_process_fails_its_job_and_is_replaced(tmp_path):
+    import signal
+    import time
+
+    pool = JobPool(RunStore(tmp_path), isolation="process")
+    try:
+        long = TINY.replace(steps=5000, snapshots=4, seed=23)
+        job = pool.submit(long)
+        t_end = time.time() + 120
+        while job.step < 3 and time.time() < t_end:
+            time.sleep(0.05)
+        assert job.state == "running" and job.step >= 3
+        os.kill(pool._processes[0].pid, signal.SIGKILL)
+        pool.wait(job, timeout=60)
+        assert job.state == "failed" and "training process stopped" in job.error
+        assert not (tmp_path / f"{long.key}.pt").exists()
+        ok = pool.wait(pool.submit(TINY.replace(seed=24)), timeout=180)  # a fresh child takes over
+        assert ok.state == "done" and ok.result.ok
+    finally:
+        pool.shutdown()
+
+
+def test_bad_isolation_name_is_refused(tmp_path):
+    with pytest.raises(ValueError):
+        JobPool(RunStore(tmp_path), isolation="fibre")

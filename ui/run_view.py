@@ -5,7 +5,10 @@ the page or a second student pressing Train never interrupts it; this module onl
 """
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import numpy as np
@@ -13,7 +16,7 @@ import streamlit as st
 
 from gan_core.config import TrainConfig
 from ui import figures
-from ui.i18n import t
+from ui.i18n import current_lang, t
 
 POLL_SECONDS = 1.5
 
@@ -67,6 +70,54 @@ def progress_block(job) -> None:
     st.progress(job.fraction, text=text)
 
 
+@dataclass(frozen=True)
+class LiveFrame:
+    """What a live view shows at one moment: built once, shared by every session watching."""
+
+    step: int
+    snapshot_step: int | None
+    picture_png: bytes | None
+    loss: object  # plotly Figure
+    dprob: object
+
+
+_FRAMES: OrderedDict[tuple[str, str], tuple[float, LiveFrame]] = OrderedDict()
+_FRAMES_LOCK = threading.Lock()
+FRAME_MAX_AGE = 1.0  # seconds a frame is reused for other sessions watching the same run
+
+
+def live_frame(job, lang: str) -> LiveFrame:
+    """The current frame of a running job, rebuilt at most once a second per language.
+
+    A class watching one run would otherwise build the same two figures and the same picture
+    once per student per poll (about 0.2 s of CPU each): with 30 students that is more than
+    two cores can give, and the server falls behind. Shared, it costs the same for 1 or 30.
+    """
+    key = (job.key, lang)
+    now = time.monotonic()
+    with _FRAMES_LOCK:
+        hit = _FRAMES.get(key)
+    if hit is not None and (hit[1].step == job.step or now - hit[0] < FRAME_MAX_AGE):
+        return hit[1]
+    from gan_core.export import png_bytes
+
+    hist = {k: np.asarray(v) for k, v in job.history.items()}
+    snap = job.snapshots[-1] if job.snapshots else None
+    frame = LiveFrame(
+        step=job.step,
+        snapshot_step=None if snap is None else snap.step,
+        picture_png=None if snap is None else png_bytes(picture(job.cfg, snap.samples)),
+        loss=figures.loss_figure(hist),
+        dprob=figures.dprob_figure(hist),
+    )
+    with _FRAMES_LOCK:
+        _FRAMES[key] = (now, frame)
+        _FRAMES.move_to_end(key)
+        while len(_FRAMES) > 32:
+            _FRAMES.popitem(last=False)
+    return frame
+
+
 def live_view(cfg: TrainConfig) -> None:
     """Polls the job every POLL_SECONDS; hands over to the full page once it is finished."""
 
@@ -79,16 +130,17 @@ def live_view(cfg: TrainConfig) -> None:
         if job.done:
             st.rerun()
         progress_block(job)
+        if job.state == "queued":
+            return  # nothing to draw yet
+        frame = live_frame(job, current_lang())
         left, right = st.columns([2, 3])
         with left:
-            if job.snapshots:
-                snap = job.snapshots[-1]
-                st.image(picture(cfg, snap.samples), caption=t("run.snapshot_caption", step=snap.step),
+            if frame.picture_png is not None:
+                st.image(frame.picture_png, caption=t("run.snapshot_caption", step=frame.snapshot_step),
                          width="stretch")
         with right:
-            hist = {k: np.asarray(v) for k, v in job.history.items()}
-            st.plotly_chart(figures.loss_figure(hist), width="stretch", key="live_loss")
-            st.plotly_chart(figures.dprob_figure(hist), width="stretch", key="live_dprob")
+            st.plotly_chart(frame.loss, width="stretch", key="live_loss")
+            st.plotly_chart(frame.dprob, width="stretch", key="live_dprob")
 
     _live()
 

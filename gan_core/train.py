@@ -34,6 +34,7 @@ TOY_SNAPSHOT = 2500  # fixed-noise points per toy snapshot (the metrics' sample 
 TOY_POOL = 100_000  # points drawn once per toy run, then batched like a dataset
 GP_WEIGHT = 10.0
 
+CONV_ARCHS = ("dcgan", "dcgan-s")
 HISTORY_COLUMNS = ("step", "wall", "loss_d", "loss_g", "d_real", "d_fake", "grad_d", "grad_g")
 _BUILD_LOCK = threading.Lock()  # model init seeds the global RNG
 
@@ -154,6 +155,10 @@ class Trainer:
         self.cfg = check(cfg)
         with _BUILD_LOCK:
             self.g, self.d = build(cfg)
+        if cfg.arch in CONV_ARCHS:
+            # NHWC convolutions: ~10% faster steps on this CPU (oneDNN's preferred layout)
+            self.g = self.g.to(memory_format=torch.channels_last)
+            self.d = self.d.to(memory_format=torch.channels_last)
         self.gen = torch.Generator().manual_seed(cfg.seed)
         self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
         self.opt_d = torch.optim.Adam(self.d.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))

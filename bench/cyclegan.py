@@ -99,7 +99,6 @@ def main() -> None:
         print("\n".join(memory_lines()))
         return
 
-    import numpy as np
     import torch
 
     from gan_core import cyclegan

@@ -109,7 +109,7 @@ class ProcessWorker:
     def run(self, cfg, on_event: Callable[[str, Any], None]):
         """Train ``cfg`` in the child; relay its events; return the RunResult (metrics included)."""
         from gan_core import runs
-        from gan_core.train import HISTORY_COLUMNS, StepStats
+        from gan_core.train import StepStats
 
         if not self.alive():
             self.close()

@@ -15,7 +15,6 @@ import io
 import math
 import struct
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,10 +24,10 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from gan_core.config import PRESETS, SPECS, ConfigError, TrainConfig, apply_overrides, check, coerce
-from gan_core.images import ERROR_CODES, ImageError, decode_image
+from gan_core.images import ImageError, decode_image
+from tests.apptest import open_page
 from ui.i18n import catalogue, t
 
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 RNG = np.random.default_rng(20261123)
 
 
@@ -156,11 +155,7 @@ def test_every_bad_upload_is_a_coded_message_or_a_converted_image(category, name
 
 
 def _cyclegan_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=240)
-    at.session_state["lang"] = "en"
-    at.run()
-    at.switch_page("pages/cyclegan.py")
-    at.run()
+    at = open_page("cyclegan", timeout=240)
     at.radio(key="cg_source").set_value("upload").run()
     at.toggle(key="cg_preview").set_value(True).run()  # the fast path: the page test is about messages
     assert not at.exception
@@ -225,14 +220,7 @@ LAB_CASES = [c for c in lab_query_cases() if not (c[0] in SPECS and _accepted(*c
 
 
 def _open(page: str, query: dict, lang: str = "en") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = lang
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page(page)
-    at.run()
-    return at
+    return open_page(page, lang, query, check=False)
 
 
 def _check_message(at: AppTest, key: str, value: str, title: str) -> None:
@@ -249,7 +237,7 @@ def _check_message(at: AppTest, key: str, value: str, title: str) -> None:
 
 @pytest.mark.parametrize("key,value", LAB_CASES, ids=[f"{k[:12]}={v[:12]}" for k, v in LAB_CASES])
 def test_lab_link_with_a_bad_value(key, value, fresh_pool, clear_st_caches):
-    at = _open("pages/lab.py", {key: value})
+    at = _open("lab", {key: value})
     _check_message(at, key, value, t("lab.title", lang="en"))
     assert fresh_pool.trainings_started == 0
     # the settings the page shows are a valid config
@@ -257,10 +245,10 @@ def test_lab_link_with_a_bad_value(key, value, fresh_pool, clear_st_caches):
     check(TrainConfig(**cfg))
 
 
-CONCEPT_CASES = [("pages/procedure.py", "procedure.title", k, v) for k in ("k", "lr", "data")
+CONCEPT_CASES = [("procedure", "procedure.title", k, v) for k in ("k", "lr", "data")
                  for v in ("abc", "999", "-1", "nan", "<script>x</script>", "A" * 2000)]
-CONCEPT_CASES += [("pages/minimax.py", "minimax.title", "d", v) for v in ("abc", "5", "-1", "nan", "inf", "A" * 2000)]
-CONCEPT_CASES += [("pages/cyclegan.py", "cyclegan.title", "model", v)
+CONCEPT_CASES += [("minimax", "minimax.title", "d", v) for v in ("abc", "5", "-1", "nan", "inf", "A" * 2000)]
+CONCEPT_CASES += [("cyclegan", "cyclegan.title", "model", v)
                   for v in ("horse2horse", "../../etc/passwd", "http://evil.example/x.pth", "<script>", "A" * 2000)]
 
 

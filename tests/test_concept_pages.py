@@ -5,26 +5,8 @@ import math
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import open_page
 from ui.i18n import t
-
-from pathlib import Path
-
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
-
-
-def open_page(page: str, lang: str = "en", query: dict | None = None, state: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = lang
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    for k, v in (state or {}).items():
-        at.session_state[k] = v
-    at.run()
-    at.switch_page(f"pages/{page}.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
 
 def button(at: AppTest, key: str, lang: str = "en"):
     label = t(key, lang=lang)

@@ -1,5 +1,4 @@
 """The engine's step does the seed's maths: same weights, batch and noise -> same losses."""
-import numpy as np
 import pytest
 import torch
 

@@ -1,36 +1,16 @@
 """AppTest of the app entry and the Training Lab: a tiny run end to end, in Korean and English."""
 import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from gan_core.config import PRESETS
+from tests.apptest import APP, open_page
+from tests.apptest import plotly_array as _arr
 from ui.i18n import t
 
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
-
-
-def _arr(v) -> np.ndarray:
-    if isinstance(v, dict) and "bdata" in v:
-        import base64
-
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
-    return np.asarray(v)
-
-
 def _open_lab(lang="en", query=None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.session_state["lang"] = lang
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    at.switch_page("pages/lab.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page("lab", lang, query, timeout=180)
 
 
 def _texts(at) -> str:
@@ -189,13 +169,7 @@ def test_live_view_while_training_and_frames_shared_between_sessions(fresh_pool,
         assert reached.wait(60)
         frames = []
         for lang in ("en", "en", "ko"):
-            at = AppTest.from_file(APP, default_timeout=120)
-            at.session_state["lang"] = lang
-            at.session_state["lab_cfg"] = cfg.to_dict()
-            at.run()
-            at.switch_page("pages/lab.py")
-            at.run()
-            assert not at.exception, at.exception
+            at = open_page("lab", lang, state={"lab_cfg": cfg.to_dict()})
             assert at.get("progress")[0].proto.text.startswith(t("run.progress", lang=lang, step=3, total=10, elapsed="")[:8])
             assert len(at.image) == 1
             loss = json.loads(at.get("plotly_chart")[0].proto.spec)

@@ -1,6 +1,5 @@
 """AppTest of the mode-collapse page in both languages, with runs pre-filled in the cache."""
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,30 +8,13 @@ from streamlit.testing.v1 import AppTest
 from gan_core import modes
 from gan_core.config import PRESETS
 from gan_core.runs import run_sync
+from tests.apptest import open_page
+from tests.apptest import plotly_array as _arr
 
-PAGE = "pages/mode_collapse.py"
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
 
 def _open(lang: str, lab_cfg=None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = lang
-    if lab_cfg is not None:
-        at.session_state["lab_cfg"] = lab_cfg
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _arr(v) -> np.ndarray:
-    """A plotly JSON array: a list, or a typed array {dtype, bdata (base64)}."""
-    if isinstance(v, dict) and "bdata" in v:
-        import base64
-
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
-    return np.asarray(v)
+    return open_page("mode_collapse", lang, state=None if lab_cfg is None else {"lab_cfg": lab_cfg})
 
 
 def _texts(at) -> str:

@@ -9,12 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 
 from gan_core import cyclegan
+from tests.apptest import open_page
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "streamlit_app.py")
 SOURCE_DIRS = ("gan_core", "ui", "pages", "bench", "cloud")
 
 
@@ -84,11 +83,7 @@ def test_uploads_never_touch_the_disk(tmp_path, monkeypatch, clear_st_caches):
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", None)
-    at = AppTest.from_file(APP, default_timeout=240)
-    at.session_state["lang"] = "en"
-    at.run()
-    at.switch_page("pages/cyclegan.py")
-    at.run()
+    at = open_page("cyclegan", timeout=240)
     at.radio(key="cg_source").set_value("upload").run()
     watched = [tmp_path, ROOT]
     before = _snapshot(watched)
@@ -125,13 +120,7 @@ def test_url_cannot_name_a_file(model, clear_st_caches):
         cyclegan.check_name(model)
     with pytest.raises(cyclegan.ModelError):
         cyclegan.zoo_url(model)
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = "en"
-    at.query_params["model"] = model
-    at.run()
-    at.switch_page("pages/cyclegan.py")
-    at.run()
-    assert not at.exception
+    at = open_page("cyclegan", query={"model": model})
     assert at.selectbox(key="cg_model").value == cyclegan.DEFAULT_MODEL
     assert at.warning  # the bad name is explained
 
@@ -152,14 +141,7 @@ def test_error_details_are_hidden_from_the_page():
 
 def test_shared_links_cannot_change_the_cache_folder_or_workers(fresh_pool, clear_st_caches):
     """Only config fields are read from a Lab link; environment-like keys are ignored with a message."""
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = "en"
-    for k, v in {"GAN_CLASSROOM_CACHE": "/tmp/evil", "workers": "64", "cache": "/"}.items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page("pages/lab.py")
-    at.run()
-    assert not at.exception
+    at = open_page("lab", query={"GAN_CLASSROOM_CACHE": "/tmp/evil", "workers": "64", "cache": "/"})
     text = " ".join(w.value for w in at.warning)
     assert "GAN_CLASSROOM_CACHE" in text and "workers" in text
     assert os.environ.get("GAN_CLASSROOM_CACHE") != "/tmp/evil"

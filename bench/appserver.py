@@ -86,12 +86,47 @@ class AppServer:
                 self.proc.wait(30)
         self.proc = None
 
-    def _status_mb(self, field: str) -> float:
-        with open(f"/proc/{self.proc.pid}/status") as fh:
+    def _status_mb(self, field: str, pid: int | None = None) -> float:
+        with open(f"/proc/{pid or self.proc.pid}/status") as fh:
             for line in fh:
                 if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024
         return float("nan")
+
+    def child_pids(self) -> list[int]:
+        """The server's child processes (the training process, and its spawn helper)."""
+        pids: list[int] = []
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            try:
+                pids += [int(x) for x in (task / "children").read_text().split()]
+            except OSError:
+                pass
+        return sorted(set(pids))
+
+    def pss_mb(self) -> float:
+        """Proportional memory of the server and its children now: shared library pages are
+        split between the processes mapping them, so the sum is what the machine really holds
+        (RSS counts torch's libraries once per process)."""
+        total = 0.0
+        for pid in [self.proc.pid] + self.child_pids():
+            try:
+                with open(f"/proc/{pid}/smaps_rollup") as fh:
+                    for line in fh:
+                        if line.startswith("Pss:"):
+                            total += int(line.split()[1]) / 1024
+            except OSError:
+                pass
+        return total
+
+    def children_peak_rss_mb(self) -> float:
+        """Sum of the children's high-water marks (0 when there is none)."""
+        total = 0.0
+        for pid in self.child_pids():
+            try:
+                total += self._status_mb("VmHWM", pid)
+            except OSError:
+                pass
+        return total
 
     def rss_mb(self) -> float:
         """Resident memory of the server process now."""

@@ -133,7 +133,7 @@ def live_view(cfg: TrainConfig) -> None:
         if job.state == "queued":
             return  # nothing to draw yet
         frame = live_frame(job, current_lang())
-        left, right = st.columns([2, 3])
+        left, right = st.columns([1, 1])  # the samples matter most to a beginner: half the width
         with left:
             if frame.picture_png is not None:
                 st.image(frame.picture_png, caption=t("run.snapshot_caption", step=frame.snapshot_step),
@@ -184,7 +184,7 @@ def finished_view(job, key_prefix: str) -> int | None:
     cfg = r.config
     idx = timeline(r, f"{key_prefix}_timeline_{cfg.key}")
     snap = r.snapshots[idx]
-    left, right = st.columns([2, 3])
+    left, right = st.columns([1, 1])  # the samples matter most to a beginner: half the width
     with left:
         pic = picture(cfg, snap.samples)
         st.image(pic, caption=t("run.snapshot_caption", step=snap.step), width="stretch")

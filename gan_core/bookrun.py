@@ -6,11 +6,12 @@
   (plain arrays, read with ``allow_pickle=False``);
 * ``book_run_generator.pt`` -- the final generator's weights in fp16 (``weights_only=True``);
 * ``book_run.json`` -- how it was made (command, config, data), what it measures (classifier
-  score, Frechet distance, classes covered) and the sha256 of both files.
+  score, Frechet distance, classes covered) and the sha256 of both files;
+* ``book_run_generator.json`` -- the weights' own sidecar: the same facts and their sha256.
 
 ``load_book_run`` turns those files back into a ``RunResult`` so the Lab shows the run at once
 with the same views as a run trained live. Command:
-``python -m gan_core book-run --out pretrained/ --steps 3000``.
+``python -m gan_core book-run --out pretrained/ --steps 20000`` (about an hour on 2 cores).
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from gan_core.train import HISTORY_COLUMNS, RunResult, Snapshot, Trainer
 
 BOOK_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 NPZ, WEIGHTS, SIDECAR = "book_run.npz", "book_run_generator.pt", "book_run.json"
+WEIGHTS_SIDECAR = "book_run_generator.json"
 BOOK_SNAPSHOTS = 24
 STEPS_PER_EPOCH = 5000 / 512  # one pass over the offline digits at batch 512
 
@@ -100,6 +102,10 @@ def make_book_run(out_dir: Path | str, steps: int, command: str, log=print) -> P
     }
     side = out_dir / SIDECAR
     side.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    weights_meta = {k: meta[k] for k in ("command", "config", "config_key", "data", "metrics", "generator_dtype")}
+    weights_meta = {"what": "the final generator of the book's long run (seed 000's MLP), fp16 state dict",
+                    **weights_meta, "sha256": meta["files"][WEIGHTS], "run_sidecar": SIDECAR}
+    (out_dir / WEIGHTS_SIDECAR).write_text(json.dumps(weights_meta, indent=2) + "\n", encoding="utf-8")
     return side
 
 

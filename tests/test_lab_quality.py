@@ -24,6 +24,9 @@ def test_book_run_files_round_trip(tiny_book):
     info = bookrun.book_run_info(tiny_book)
     for name, digest in info["files"].items():
         assert metrics.sha256_file(tiny_book / name) == digest
+    weights_side = json.loads((tiny_book / bookrun.WEIGHTS_SIDECAR).read_text())
+    assert weights_side["sha256"] == metrics.sha256_file(tiny_book / bookrun.WEIGHTS)
+    assert weights_side["config"] == info["config"] and weights_side["command"] == "test"
     r = bookrun.load_book_run(tiny_book)
     assert r.config.steps == 6 and r.config.batch == 512 and r.ok
     assert [s.step for s in r.snapshots] == list(range(7))  # 7 snapshots fit in 6 steps
@@ -84,3 +87,15 @@ def test_finished_digit_run_shows_score_fd_and_classes(monkeypatch, clear_st_cac
     assert shown["Classifier score"] == f"{result.metrics['score']:.2f}"
     assert shown["Fréchet distance"] == f"{result.metrics['fd']:.1f}"
     json.dumps(result.metrics)
+
+
+def test_shipped_book_run_matches_its_sidecars():
+    """The files in pretrained/ are the ones their sidecars describe (made by the book-run command)."""
+    info = bookrun.book_run_info()
+    for name, digest in info["files"].items():
+        assert metrics.sha256_file(bookrun.BOOK_DIR / name) == digest, name
+    weights_side = json.loads((bookrun.BOOK_DIR / bookrun.WEIGHTS_SIDECAR).read_text())
+    assert weights_side["sha256"] == info["files"][bookrun.WEIGHTS]
+    assert weights_side["command"] == info["command"] and "book-run" in info["command"]
+    r = bookrun.load_book_run()
+    assert r.config.steps == info["config"]["steps"] and r.snapshots[-1].step == r.config.steps

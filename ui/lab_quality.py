@@ -87,7 +87,7 @@ def book_run_section() -> None:
     result = _book_run()
     cfg = result.config
     st.subheader(t("quality.book_title"))
-    st.caption(t("quality.book_caption", steps=cfg.steps, epochs=f"{cfg.steps / STEPS_PER_EPOCH:.0f}",
+    st.caption(t("quality.book_caption", steps=f"{cfg.steps:,}", epochs=f"{cfg.steps / STEPS_PER_EPOCH:.0f}",
                  images=f"{cfg.steps * cfg.batch:,}", minutes=f"{result.seconds / 60:.0f}"))
     job = Job(cfg, state="done", step=cfg.steps, result=result, cached=True, snapshots=list(result.snapshots))
     job.history = {k: list(v) for k, v in result.history.items()}

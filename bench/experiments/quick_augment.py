@@ -44,14 +44,13 @@ def main():
     tr = Trainer(cfg)
     if r or cut:
         tr.d = AugD(tr.d, r, cut, cfg.seed)
-        tr.joint_d = False if tr.joint_d is False else tr.joint_d
     keep = []
     every = steps // 3
     def cb(kind, p):
         if kind == "step" and p.step % every == 0:
             keep.append((p.step, time.process_time(), tr.generator_state()))
     t0 = time.process_time()
-    res = tr.run(cb)
+    tr.run(cb)
     cpu_run = time.process_time()-t0
     out = []
     for step, cpu, st in keep:

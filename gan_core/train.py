@@ -160,8 +160,9 @@ class Trainer:
             self.g = self.g.to(memory_format=torch.channels_last)
             self.d = self.d.to(memory_format=torch.channels_last)
         self.gen = torch.Generator().manual_seed(cfg.seed)
-        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
-        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+        # fused Adam: one kernel per tensor instead of a dozen ops (2-3% of a seed-book step)
+        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2), fused=True)
+        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2), fused=True)
         self.g_params = list(self.g.parameters())
         self.d_params = list(self.d.parameters())
         self.ema_g = copy.deepcopy(self.g).eval() if cfg.ema > 0 else None
@@ -220,7 +221,7 @@ class Trainer:
         """
         cfg = self.cfg
         d2 = copy.deepcopy(self.d)
-        opt2 = torch.optim.Adam(d2.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+        opt2 = torch.optim.Adam(d2.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2), fused=True)
         opt2.load_state_dict(copy.deepcopy(self.opt_d.state_dict()))
         fake = fake.detach()
         for _ in range(cfg.unroll):

@@ -63,3 +63,23 @@ def test_engine_dropout_matches_nn_dropout_in_distribution():
     assert torch.equal(x.grad, y.detach())  # gradient = the same mask and scale
     layer.eval()
     assert torch.equal(layer(x), x)
+
+
+def test_engine_dropout_follows_torchs_seed_and_copies_do_not_share_masks():
+    import copy
+
+    from gan_core.models import Dropout
+
+    layer = Dropout(0.3)
+    x = torch.ones(64, 256)
+    torch.manual_seed(3)
+    a = layer(x)
+    torch.manual_seed(3)
+    b = layer(x)
+    assert torch.equal(a, b)  # torch.manual_seed makes the masks repeatable
+    twin = copy.deepcopy(layer)
+    c, d = layer(x), twin(x)
+    assert not torch.equal(c, d)  # a copy draws its own masks
+    odd = layer(torch.ones(3, 5, 7))  # sizes that are not a multiple of 4 values
+    assert odd.shape == (3, 5, 7)
+    assert all(v == 0.0 or v == pytest.approx(1 / 0.7) for v in odd.unique().tolist())

@@ -100,7 +100,7 @@ class InstanceNorm(nn.InstanceNorm2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.training or torch.is_grad_enabled() or self.track_running_stats:
             return super().forward(x)
-        var, mean = torch.var_mean(x, dim=(2, 3), keepdim=True, correction=0)
+        var, mean = instance_var_mean(x)
         scale = torch.rsqrt(var + self.eps)
         if self.affine:
             scale = scale * self.weight.view(1, -1, 1, 1)
@@ -110,6 +110,30 @@ class InstanceNorm(nn.InstanceNorm2d):
         # In place when the caller allows it (the generator does: a conv output is never reused),
         # which halves the peak memory of full-resolution layers.
         return torch.addcmul(shift, x, scale, out=x) if self.inplace else torch.addcmul(shift, x, scale)
+
+
+STAT_CHUNK = 1 << 21  # values per temporary when computing variances of big maps (8 MB)
+
+
+def instance_var_mean(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-image, per-channel (biased variance, mean) of B x C x H x W, shaped B x C x 1 x 1.
+
+    ``torch.var_mean`` over (H, W) of a channels-last tensor walks memory with a stride of C
+    and took 16% of the generator's time at 256 x 256. Here the map is viewed as B x HW x C
+    (no copy) and reduced over its middle axis: the mean first, then the mean squared
+    deviation (two passes, as stable as var_mean), in row chunks so the temporary stays small.
+    """
+    if not x.is_contiguous(memory_format=torch.channels_last) or x.dim() != 4:
+        return torch.var_mean(x, dim=(2, 3), keepdim=True, correction=0)
+    b, c, h, w = x.shape
+    x3 = x.permute(0, 2, 3, 1).reshape(b, h * w, c)
+    mean = x3.mean(1, keepdim=True)  # B x 1 x C
+    rows = max(1, STAT_CHUNK // c)
+    var = torch.zeros_like(mean)
+    for r in range(0, h * w, rows):
+        var += (x3[:, r : r + rows] - mean).square_().sum(1, keepdim=True)
+    var /= h * w
+    return var.permute(0, 2, 1).reshape(b, c, 1, 1), mean.permute(0, 2, 1).reshape(b, c, 1, 1)
 
 
 class ResnetBlock(nn.Module):

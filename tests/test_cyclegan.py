@@ -56,6 +56,18 @@ def test_channels_last_path_matches_plain_eager(vintage):
     assert (cyclegan.run(vintage, x) - ref).abs().max().item() < 1e-3
 
 
+@pytest.mark.parametrize("shape", [(1, 256, 64, 64), (2, 64, 37, 29), (1, 8, 600, 500)])
+def test_instance_statistics_match_var_mean(shape, monkeypatch):
+    monkeypatch.setattr(cyclegan, "STAT_CHUNK", 4096)  # several chunks even for small maps
+    x = (torch.randn(*shape, generator=torch.Generator().manual_seed(0)) * 3 + 2)
+    ref_var, ref_mean = torch.var_mean(x, dim=(2, 3), keepdim=True, correction=0)
+    for memory in (torch.channels_last, torch.contiguous_format):
+        var, mean = cyclegan.instance_var_mean(x.contiguous(memory_format=memory))
+        assert var.shape == mean.shape == (shape[0], shape[1], 1, 1)
+        torch.testing.assert_close(var, ref_var, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(mean, ref_mean, rtol=1e-5, atol=1e-6)
+
+
 def test_working_size_rules():
     assert cyclegan.working_size(451, 300, 256) == (256, 168)
     assert cyclegan.working_size(300, 451, "512") == (340, 512)

@@ -294,16 +294,35 @@ def test_cli_translates_a_folder(tmp_path):
     assert out.size == (64, 40)
 
 
-def test_fast_preview_is_close_to_fp32(vintage):
-    if not cyclegan.preview_supported():
-        pytest.skip("fbgemm (x86) quantized engine not available")
+@pytest.mark.parametrize("shape", [(1, 256, 66, 66), (2, 16, 11, 13), (1, 8, 3, 3), (1, 5, 40, 7)])
+def test_winograd_conv_equals_the_direct_convolution(shape, monkeypatch):
+    """Any map size (the last tiles reach past the edge), batches, and several passes."""
+    monkeypatch.setattr(cyclegan, "WINO_CHUNK", 512)
+    gen = torch.Generator().manual_seed(1)
+    conv = torch.nn.Conv2d(shape[1], 7, 3)
+    x = torch.randn(*shape, generator=gen).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        ref = conv(x)
+        exact, half = cyclegan.WinogradConv(conv, torch.float32)(x), cyclegan.WinogradConv(conv)(x)
+    for out in (exact, half):
+        assert out.shape == ref.shape and out.is_contiguous(memory_format=torch.channels_last)
+    assert (exact - ref).abs().max().item() <= 1e-4 * ref.abs().max().item()  # the algorithm itself
+    assert (half - ref).abs().max().item() <= 2e-2 * ref.abs().max().item()  # float16 kernels
+    with pytest.raises(ValueError):
+        cyclegan.WinogradConv(torch.nn.Conv2d(4, 4, 3, stride=2))
+
+
+def test_fast_mode_matches_fp32_up_to_rounding(vintage):
     photos = [decode_image((cyclegan.SAMPLES_DIR / f).read_bytes()).pixels for f in cyclegan.SAMPLES]
-    fast = cyclegan.preview_generator(vintage, calibration=photos[:2], size=96)
-    assert sum(isinstance(m, cyclegan.Int8Conv) for m in fast.modules()) == 20
-    full, approx = cyclegan.translate(vintage, photos[1], 128), cyclegan.translate(fast, photos[1], 128)
-    assert full.output.shape == approx.output.shape
-    assert cyclegan.psnr(full.output, approx.output) >= 30
-    assert not any(isinstance(m, cyclegan.Int8Conv) for m in vintage.modules())  # original untouched
+    fast = cyclegan.preview_generator(vintage)
+    assert sum(isinstance(m, cyclegan.WinogradConv) for m in fast.modules()) == 18
+    assert not any(isinstance(m, cyclegan.WinogradConv) for m in vintage.modules())  # original untouched
+    x = torch.rand(1, 3, 64, 92, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    assert (cyclegan.run(fast, x) - cyclegan.run(vintage, x)).abs().max().item() < 1e-2
+    full, quick = cyclegan.translate(vintage, photos[1], 128), cyclegan.translate(fast, photos[1], 128)
+    assert full.output.shape == quick.output.shape
+    assert np.abs(full.output.astype(int) - quick.output.astype(int)).max() <= 2
+    assert cyclegan.psnr(full.output, quick.output) >= 60
 
 
 def test_page_downloads_a_zoo_pair_and_shows_the_cycle(clear_st_caches, tmp_cache, monkeypatch):

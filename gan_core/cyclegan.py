@@ -532,8 +532,8 @@ class WinogradConv(nn.Module):
         # kept in half precision by default: 9.4 MB instead of 19 per 256-channel conv (the app's
         # peak memory at "original" size stays under its limit); widened to float32 for each call
         self.register_buffer("u", u.contiguous().view(36, c, k).to(kernel_dtype))
-        self.register_buffer("bt", bt.float())
-        self.register_buffer("aa", torch.kron(at, at).float())  # 16 x 36
+        self.register_buffer("bt", bt)
+        self.register_buffer("aa", torch.kron(at, at))  # 16 x 36
         bias = conv.bias.detach().clone() if conv.bias is not None else None
         self.register_buffer("bias", bias)
         self.in_channels, self.out_channels = w.shape[1], w.shape[0]

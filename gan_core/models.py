@@ -76,6 +76,10 @@ class Dropout(nn.Module):
             return nn.functional.dropout(x, self.p, training=True)
         return x * self.mask(x)
 
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
 class SeedDiscriminator(nn.Module):
     """Seed 000's MLP discriminator: 784 -> 1024 -> 512 -> 256 -> 1, LeakyReLU(0.2), Dropout(0.3).
 

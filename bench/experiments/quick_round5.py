@@ -1,6 +1,6 @@
 """Tuning round 5 for `quick` (issue 4): a stronger or smoother discriminator, top-k generator updates.
 
-    python bench/experiments/quick_round5.py VARIANT [STEPS]
+    python bench/experiments/quick_round5.py VARIANT [STEPS [GRID.png]]
 
 VARIANT: base | d64 (D twice as wide, G unchanged) | d3 (D with a third 3x3 conv) | sn (spectral
 norm on every D layer, BatchNorm removed) | topk (G's loss on the 75% of fakes D rates highest,
@@ -59,8 +59,13 @@ def main():
     t0 = time.process_time()
     res = tr.run(cb)
     cpu = time.process_time() - t0
-    m = metrics.evaluate_images(generate(RunResult(cfg, "ok", "", {}, [], res.generator), metrics.EVAL_SAMPLES,
-                                         seed=metrics.EVAL_SEED))
+    samples = generate(RunResult(cfg, "ok", "", {}, [], res.generator), metrics.EVAL_SAMPLES, seed=metrics.EVAL_SEED)
+    m = metrics.evaluate_images(samples)
+    if len(sys.argv) > 3:  # a PNG of the first 100 samples, to look at
+        from PIL import Image
+
+        from gan_core.export import tile
+        Image.fromarray(tile(samples[:100], ncol=10, scale=2)).save(sys.argv[3])
     print(variant, steps, f"cpu {cpu:.0f}s", f"{m['score']:.2f}/{m['fd']:.1f}/{m['classes_covered']}", flush=True)
 
 

@@ -262,9 +262,9 @@ PRESETS: dict[str, TrainConfig] = {
     # The fastest route to recognisable digits here (measured by bench/quick.py; every run and
     # its numbers in bench/quick_tuning.md): the half-width DCGAN, Adam lr 2e-3 for both nets
     # with beta1 = 0 and beta2 = 0.99 (score 6.3 at 900 steps vs 4.3 with the DCGAN paper's
-    # 2e-4 / 0.5), EMA 0.99 of G's weights, 800 steps (29 s on 2 quiet cores, 44-55 s with busy neighbours; the score is
-    # flat after ~700). Without labels every variant tried plateaus near 6.5 (1,800 steps:
-    # 6.6): see the cgan preset.
+    # 2e-4 / 0.5), EMA 0.99 of G's weights, 800 steps (29 s on 2 quiet cores, 44-55 s with
+    # busy neighbours; the score is flat after ~700). Without labels every variant tried
+    # plateaus near 6.5 (1,800 steps: 6.6): see the cgan preset.
     "quick": TrainConfig(
         dataset="mnist5k", arch="dcgan-s", loss="nonsat", lr_g=2e-3, lr_d=2e-3,
         beta1=0.0, beta2=0.99, k=1, nz=64, batch=64, steps=800, snapshots=16, ema=0.99,

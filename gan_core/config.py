@@ -135,6 +135,28 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
+def parse_number(raw: Any, kind: type, lo: float, hi: float, clamp: bool = False) -> tuple[float | int, bool]:
+    """``raw`` (a string from a URL or the CLI, or a number) as ``kind`` in [lo, hi]: (value, clamped).
+
+    Raises ValueError for anything that is not a finite number written in at most 40
+    characters (bools included; for ``int``, fractions too) and, unless ``clamp``, for numbers
+    outside [lo, hi]. With ``clamp`` such numbers come back moved to the nearest end.
+    """
+    if isinstance(raw, bool):
+        raise ValueError("a bool is not a number here")
+    text = str(raw).strip()
+    if len(text) > 40:
+        raise ValueError("too long to be a number")
+    num = float(text)
+    if not math.isfinite(num) or (kind is int and num != int(num)):
+        raise ValueError(f"not a finite {kind.__name__}")
+    if num < lo or num > hi:
+        if not clamp:
+            raise ValueError("out of range")
+        return kind(min(max(num, lo), hi)), True
+    return kind(num), False
+
+
 def coerce(key: str, raw: Any, clamp: bool = False) -> tuple[Any, bool]:
     """Turn ``raw`` (a string from a URL or the CLI, or a Python value) into a valid value.
 
@@ -159,26 +181,9 @@ def coerce(key: str, raw: Any, clamp: bool = False) -> tuple[Any, bool]:
             raise ConfigError(key, raw, spec.describe())
         return text, False
     try:
-        if isinstance(raw, bool):
-            raise ValueError
-        text = str(raw).strip()
-        if len(text) > 40:
-            raise ValueError
-        num = float(text)
-        if spec.kind is int:
-            if not math.isfinite(num) or num != int(num):
-                raise ValueError
-            num = int(num)
+        return parse_number(raw, spec.kind, spec.lo, spec.hi, clamp)
     except (TypeError, ValueError, OverflowError):
         raise ConfigError(key, raw, spec.describe()) from None
-    if not math.isfinite(num):
-        raise ConfigError(key, raw, spec.describe())
-    if num < spec.lo or num > spec.hi:
-        if not clamp:
-            raise ConfigError(key, raw, spec.describe())
-        num = spec.kind(min(max(num, spec.lo), spec.hi))
-        return num, True
-    return spec.kind(num), False
 
 
 def check(cfg: TrainConfig) -> TrainConfig:

@@ -279,6 +279,21 @@ anything = hst.one_of(hst.text(max_size=60), hst.integers(), hst.floats(allow_na
                       hst.booleans(), hst.none())
 
 
+def test_parse_number_hand_cases():
+    from gan_core.config import parse_number
+
+    assert parse_number(" 0.5 ", float, 0, 1) == (0.5, False)
+    assert parse_number("7", int, 1, 5, clamp=True) == (5, True)
+    assert parse_number(-3, float, 0.1, 2, clamp=True) == (0.1, True)
+    value, _ = parse_number("4.0", int, 1, 5)
+    assert value == 4 and isinstance(value, int)
+    for bad in ("2.5", True, "nan", "1e999", "-inf", "", "x", "1" * 41, None):
+        with pytest.raises((ValueError, TypeError)):
+            parse_number(bad, int, 0, 10, clamp=True)
+    with pytest.raises(ValueError):
+        parse_number("11", int, 0, 10)  # out of range and no clamp
+
+
 @settings(max_examples=400, deadline=None)
 @given(key=hst.sampled_from(LAB_KEYS), raw=anything)
 def test_coerce_returns_a_valid_value_or_a_config_error(key, raw):

@@ -10,6 +10,7 @@ import math
 
 import streamlit as st
 
+from gan_core.config import parse_number
 from ui import concept_figures as cf
 from ui.i18n import t
 from ui.params import safe_value
@@ -31,19 +32,13 @@ def url_number(key: str, lo: float, hi: float, kind: type = float) -> tuple[floa
     if raw is None:
         return None, None
     try:
-        text = str(raw).strip()
-        if len(text) > 30:
-            raise ValueError
-        value = float(text)
-        if not math.isfinite(value) or (kind is int and value != int(value)):
-            raise ValueError
-    except (TypeError, ValueError):
+        value, clamped = parse_number(raw, kind, lo, hi, clamp=True)
+    except (TypeError, ValueError, OverflowError):
         return None, t("procedure.url_refused", key=key, value=safe_value(raw), lo=f"{lo:g}", hi=f"{hi:g}")
-    if value < lo or value > hi:
-        clamped = kind(min(max(value, lo), hi))
-        return clamped, t("procedure.url_clamped", key=key, value=safe_value(raw), lo=f"{lo:g}", hi=f"{hi:g}",
-                          used=f"{clamped:g}")
-    return kind(value), None
+    if clamped:
+        return value, t("procedure.url_clamped", key=key, value=safe_value(raw), lo=f"{lo:g}", hi=f"{hi:g}",
+                        used=f"{value:g}")
+    return value, None
 
 
 def url_choice(key: str, choices: tuple[str, ...]) -> tuple[str | None, str | None]:

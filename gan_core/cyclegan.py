@@ -508,6 +508,12 @@ _WINO_AT = ((1, 1, 1, 1, 1, 0), (0, 1, -1, 2, -2, 0), (0, 1, 1, 4, 4, 0), (0, 1,
 WINO_CHUNK = 1 << 15  # tiles x channels per pass (128 tiles of 256 channels: the temporaries stay in cache)
 
 
+def winograd_fits(conv: nn.Module) -> bool:
+    """Whether ``WinogradConv`` can replace ``conv``: a plain 3x3, stride-1, unpadded Conv2d."""
+    return (type(conv) is nn.Conv2d and conv.kernel_size == (3, 3) and conv.stride == (1, 1)
+            and conv.padding == (0, 0) and conv.dilation == (1, 1) and conv.groups == 1)
+
+
 class WinogradConv(nn.Module):
     """A 3x3, stride-1, unpadded Conv2d computed with Winograd F(4x4, 3x3), inference only.
 
@@ -522,8 +528,7 @@ class WinogradConv(nn.Module):
 
     def __init__(self, conv: nn.Conv2d, kernel_dtype: torch.dtype = torch.float16):
         super().__init__()
-        if conv.kernel_size != (3, 3) or conv.stride != (1, 1) or conv.padding != (0, 0) \
-                or conv.dilation != (1, 1) or conv.groups != 1:
+        if not winograd_fits(conv):
             raise ValueError("WinogradConv needs a 3x3, stride-1, unpadded, ungrouped convolution")
         bt, g, at = (torch.tensor(m, dtype=torch.float32) for m in (_WINO_BT, _WINO_G, _WINO_AT))
         w = conv.weight.detach()  # K x C x 3 x 3
@@ -536,7 +541,7 @@ class WinogradConv(nn.Module):
         self.register_buffer("aa", torch.kron(at, at))  # 16 x 36
         bias = conv.bias.detach().clone() if conv.bias is not None else None
         self.register_buffer("bias", bias)
-        self.in_channels, self.out_channels = w.shape[1], w.shape[0]
+        self.in_channels, self.out_channels = c, k
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, hp, wp = x.shape
@@ -574,8 +579,7 @@ def _winograd_targets(gen: nn.Module) -> list[tuple[nn.Module, str, nn.Conv2d]]:
     """(parent, attribute, conv) for every 3x3, stride-1, unpadded Conv2d: the 18 in the residual
     blocks (their padding is the ReflectionPad2d in front), 88% of the generator's FLOPs."""
     return [(parent, name, child) for parent in gen.modules() for name, child in parent.named_children()
-            if type(child) is nn.Conv2d and child.kernel_size == (3, 3) and child.stride == (1, 1)
-            and child.padding == (0, 0) and child.dilation == (1, 1) and child.groups == 1]
+            if winograd_fits(child)]
 
 
 def preview_generator(gen: ResnetGenerator) -> nn.Module:

@@ -33,6 +33,18 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+def status_mb(field: str, pid: int | str = "self") -> float:
+    """A memory field of /proc/PID/status (VmRSS, VmHWM, ...) in MB; NaN when it is missing.
+
+    VmHWM (the peak) belongs to the address space, which exec replaces, so a child process
+    reports its own peak; ru_maxrss survives exec and can report the parent's instead."""
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 class AppServer:
     """``streamlit run streamlit_app.py`` in a child process with its own run cache folder."""
 
@@ -87,11 +99,7 @@ class AppServer:
         self.proc = None
 
     def _status_mb(self, field: str, pid: int | None = None) -> float:
-        with open(f"/proc/{pid or self.proc.pid}/status") as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) / 1024
-        return float("nan")
+        return status_mb(field, pid or self.proc.pid)
 
     def child_pids(self) -> list[int]:
         """The server's child processes (the training process, and its spawn helper)."""

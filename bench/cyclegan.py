@@ -65,18 +65,15 @@ def rss_child(size: str, photo: str, mode: str = "fp32") -> None:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set in MB. VmHWM belongs to the address space, which exec
-    replaces; ru_maxrss survives exec on Linux, so a child forked from a big parent (this bench
-    after its timing runs) would report the parent's size instead of its own."""
+    """This process's own peak resident set in MB (VmHWM; see ``bench.appserver.status_mb``)."""
     import resource
 
+    from bench.appserver import status_mb
+
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return status_mb("VmHWM")
+    except OSError:  # no /proc
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def memory_lines() -> list[str]:

@@ -22,11 +22,13 @@ class SeedGenerator(nn.Module):
     Args:
         nz: latent size (the seed uses 128).
         n_classes: if > 0, a one-hot label is appended to z (conditional GAN).
+        grouped: the label is a look-alike group that z picks itself (see ``group_of``).
     """
 
-    def __init__(self, nz: int = 128, n_classes: int = 0):
+    def __init__(self, nz: int = 128, n_classes: int = 0, grouped: bool = False):
         super().__init__()
         self.nz, self.n_classes = nz, n_classes
+        _register_groups(self, n_classes, grouped)
         self.main = nn.Sequential(
             nn.Linear(nz + n_classes, 256),  # B x 256
             nn.LeakyReLU(0.2),
@@ -39,7 +41,7 @@ class SeedGenerator(nn.Module):
         )
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        z = _with_labels(z, y, self.n_classes)
+        z = _with_labels(z, y, self.n_classes, self.group_cdf)
         return self.main(z).view(-1, 1, IMG, IMG)  # B x 1 x 28 x 28
 
 
@@ -117,11 +119,13 @@ class DCGANGenerator(nn.Module):
 
     Args:
         nz: latent size. ngf: base channel count. n_classes: one-hot labels appended to z.
+        grouped: the label is a look-alike group that z picks itself (see ``group_of``).
     """
 
-    def __init__(self, nz: int = 64, ngf: int = 64, n_classes: int = 0):
+    def __init__(self, nz: int = 64, ngf: int = 64, n_classes: int = 0, grouped: bool = False):
         super().__init__()
         self.nz, self.n_classes, self.ngf = nz, n_classes, ngf
+        _register_groups(self, n_classes, grouped)
         self.stem = nn.Sequential(
             nn.Linear(nz + n_classes, ngf * 2 * 7 * 7, bias=False),  # B x (ngf*2*49)
             nn.BatchNorm1d(ngf * 2 * 7 * 7),
@@ -139,7 +143,7 @@ class DCGANGenerator(nn.Module):
         )
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        z = _with_labels(z, y, self.n_classes)
+        z = _with_labels(z, y, self.n_classes, self.group_cdf)
         h = self.stem(z).view(-1, self.ngf * 2, 7, 7)
         return self.main(h)
 
@@ -223,11 +227,35 @@ class ToyDiscriminator(nn.Module):
 
 
 # ---- helpers ------------------------------------------------------------------------------
-def _with_labels(h: torch.Tensor, y: torch.Tensor | None, n_classes: int) -> torch.Tensor:
+def group_of(z: torch.Tensor, cdf: torch.Tensor) -> torch.Tensor:
+    """The look-alike group each noise vector picks (self-conditioning, ``cfg.clusters``).
+
+    z[:, 0] goes through the standard normal CDF to a number u in (0, 1); the group is the
+    first k with u < cdf[k], where ``cdf`` holds the cumulative shares of the groups in the
+    data. So groups come out as often as in the training set, and G stays a function of z
+    alone: the same noise always gives the same picture, with or without a label passed in.
+    """
+    u = 0.5 * (1.0 + torch.erf(z[:, 0].float() * (0.5**0.5)))
+    return torch.searchsorted(cdf, u.contiguous(), right=True).clamp_(max=cdf.numel() - 1)
+
+
+def _register_groups(g: nn.Module, n_classes: int, grouped: bool) -> None:
+    """``group_cdf``: cumulative group shares (uniform until the trainer sets the data's), or
+    None for generators whose label, if any, comes from outside."""
+    if grouped and n_classes < 1:
+        raise ValueError("a grouped generator needs n_classes >= 1")
+    cdf = torch.arange(1, n_classes + 1, dtype=torch.float32) / n_classes if grouped else None
+    g.register_buffer("group_cdf", cdf)
+
+
+def _with_labels(h: torch.Tensor, y: torch.Tensor | None, n_classes: int,
+                 group_cdf: torch.Tensor | None = None) -> torch.Tensor:
     if not n_classes:
         return h
     if y is None:
-        raise ValueError("conditional model needs labels")
+        if group_cdf is None:
+            raise ValueError("conditional model needs labels")
+        y = group_of(h, group_cdf)
     return torch.cat([h, nn.functional.one_hot(y.long(), n_classes).to(h.dtype)], 1)
 
 
@@ -257,13 +285,14 @@ def init_weights(module: nn.Module) -> None:
 def build(cfg: TrainConfig) -> tuple[nn.Module, nn.Module]:
     """(G, D) for a config. Seeds torch's RNG from ``cfg.seed`` first so weights repeat."""
     torch.manual_seed(cfg.seed)
-    classes = N_CLASSES if cfg.conditional else 0
+    classes = N_CLASSES if cfg.conditional else cfg.clusters  # cfg.check: never both
+    grouped = cfg.clusters > 0 and not cfg.conditional
     if cfg.arch == "mlp-book":
-        g = SeedGenerator(cfg.nz, classes)
+        g = SeedGenerator(cfg.nz, classes, grouped)
         d = SeedDiscriminator(classes, cfg.mbstd, cfg.pack)
     elif cfg.arch in ("dcgan", "dcgan-s"):
         width = 64 if cfg.arch == "dcgan" else 32  # dcgan-s: half the channels, ~1/3 the cost
-        g = DCGANGenerator(cfg.nz, width, classes)
+        g = DCGANGenerator(cfg.nz, width, classes, grouped)
         d = DCGANDiscriminator(width, classes, cfg.mbstd, cfg.pack)
         init_weights(g)
         init_weights(d)

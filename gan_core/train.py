@@ -27,7 +27,7 @@ from torch import nn
 from gan_core import data as gdata
 from gan_core import losses
 from gan_core.config import TrainConfig, check
-from gan_core.models import build
+from gan_core.models import build, group_of
 
 SAMPLE_GRID = 64  # fixed-noise images per snapshot (8 x 8)
 TOY_SNAPSHOT = 2500  # fixed-noise points per toy snapshot (the metrics' sample size)
@@ -89,6 +89,19 @@ def image_tensors(dataset: str) -> tuple[torch.Tensor, torch.Tensor, str]:
     d = gdata.load_images(dataset)
     x = torch.from_numpy(d.images).float().div_(127.5).sub_(1.0).unsqueeze(1)
     return x.contiguous(), torch.from_numpy(d.labels.astype(np.int64)), d.note
+
+
+@lru_cache(maxsize=4)
+def group_labels(dataset: str, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(look-alike group of every training image, int64 N; cumulative group shares, float32 k)
+    for self-conditioning: k-means on the raw pixels, no labels. Made once per process."""
+    x, _, _ = image_tensors(dataset)
+    flat = x.flatten(1).numpy()
+    labels = gdata.assign(flat, gdata.kmeans(flat, k, seed=0))
+    shares = np.bincount(labels, minlength=k) / len(labels)
+    cdf = torch.from_numpy(np.cumsum(shares)).float()
+    cdf[-1] = 1.0
+    return torch.from_numpy(labels), cdf
 
 
 class _Batches:
@@ -172,7 +185,12 @@ class Trainer:
         self.note = ""
         if cfg.is_image:
             x, y, self.note = image_tensors(cfg.dataset)
-            self.batches = _Batches(x, y if cfg.conditional else None, cfg.batch, self.gen)
+            if cfg.clusters:  # the labels are look-alike groups that G's noise picks
+                y, cdf = group_labels(cfg.dataset, cfg.clusters)
+                for g in (self.g, self.ema_g):
+                    if g is not None:
+                        g.group_cdf.copy_(cdf)
+            self.batches = _Batches(x, y if cfg.conditional or cfg.clusters else None, cfg.batch, self.gen)
         else:
             rng = np.random.default_rng(cfg.seed)
             pool = torch.from_numpy(gdata.sample_toy(cfg.dataset, TOY_POOL, rng))
@@ -187,6 +205,8 @@ class Trainer:
     def noise(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         z = torch.randn(n, self.cfg.nz, generator=self.gen)
         y = torch.randint(0, 10, (n,), generator=self.gen) if self.cfg.conditional else None
+        if self.cfg.clusters:
+            y = group_of(z, self.g.group_cdf)  # D is told the group G was asked for
         return z, y
 
     def d_logits(self, real, y_real, fake, y_fake) -> tuple[torch.Tensor, torch.Tensor]:

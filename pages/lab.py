@@ -45,6 +45,7 @@ with settings:
         st.session_state[K("arch")] = arch_options[0]
     if not is_image:
         st.session_state[K("conditional")] = False
+        st.session_state[K("clusters")] = 0
     st.selectbox(t("lab.arch"), arch_options, key=K("arch"), format_func=option_label("lab.arch_"))
     st.selectbox(t("lab.loss"), LOSSES, key=K("loss"), format_func=option_label("lab.loss_"),
                  help=t("lab.loss_help"))
@@ -68,6 +69,10 @@ with settings:
         st.slider(t("lab.snapshots"), **_spec_range("snapshots"), key=K("snapshots"))
         if is_image:
             st.checkbox(t("lab.conditional"), key=K("conditional"), help=t("lab.conditional_help"))
+            if st.session_state[K("conditional")]:  # the labels already say which group
+                st.session_state[K("clusters")] = 0
+            st.slider(t("lab.clusters"), **_spec_range("clusters"), key=K("clusters"),
+                      disabled=st.session_state[K("conditional")], help=t("lab.clusters_help"))
         else:
             st.slider(t("lab.hidden"), **_spec_range("hidden"), key=K("hidden"))
         c1, c2, c3 = st.columns(3)

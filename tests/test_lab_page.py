@@ -115,6 +115,23 @@ def test_bad_link_values_give_a_message_and_a_working_page(query, expect, fresh_
     assert fresh_pool.trainings_started == 0
 
 
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_look_alike_groups_control(lang, fresh_pool, clear_st_caches):
+    """quick opens with its 100 groups; a conditional run turns them off (labels already pick
+    the digit) and the slider is disabled; a link asking for both is repaired, not refused."""
+    at = _open_lab(lang)
+    groups = at.slider(key="lab_clusters")
+    assert groups.label == t("lab.clusters", lang=lang)
+    assert groups.value == PRESETS["quick"].clusters == 100 and not groups.disabled
+    at.checkbox(key="lab_conditional").check().run()
+    assert at.slider(key="lab_clusters").value == 0 and at.slider(key="lab_clusters").disabled
+    assert not at.exception and not at.error
+    at = _open_lab(lang, {"conditional": "true", "clusters": "30"})
+    assert not at.exception and not at.error
+    assert at.slider(key="lab_clusters").value == 0 and at.checkbox(key="lab_conditional").value
+    assert fresh_pool.trainings_started == 0
+
+
 def test_lab_korean_labels(fresh_pool, clear_st_caches):
     at = _open_lab("ko")
     assert at.title[0].value == "훈련 실험실"

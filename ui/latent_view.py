@@ -43,6 +43,8 @@ def show(result, key_prefix: str = "latent") -> None:
     k = lambda name: f"{key_prefix}_{name}_{cfg.key}"  # noqa: E731 - keys per run
     with st.expander(t("latent.title", nz=cfg.nz), icon=":material/linear_scale:"):
         st.caption(t("latent.intro", nz=cfg.nz))
+        if cfg.clusters:  # self-conditioned: coordinate 0 also picks the look-alike group
+            st.caption(t("latent.groups_note", n=cfg.clusters))
         label = None
         if cfg.conditional:
             label = int(st.number_input(t("latent.label"), 0, 9, 3, key=k("label")))

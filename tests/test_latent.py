@@ -145,3 +145,31 @@ def test_lab_shows_digit_rows_picker_and_latent_explorer(lang, fresh_pool, clear
     at.button(key="cgan_reseed").click()
     at.run()
     assert not at.exception
+
+
+def test_lab_explains_the_group_coordinate_of_a_grouped_run(fresh_pool, clear_st_caches):
+    """A finished self-conditioned run: no digit picker (it has no labels), the latent explorer
+    says coordinate 0 also picks the group, in both languages."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from gan_core.runs import run_sync
+    from ui.i18n import catalogue
+
+    cfg = PRESETS["tiny"].replace(arch="dcgan-s", steps=3, snapshots=2, clusters=15)
+    run_sync(cfg, fresh_pool)
+    app = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+    for lang in ("ko", "en"):
+        at = AppTest.from_file(app, default_timeout=120)
+        at.session_state["lang"] = lang
+        at.run()
+        at.session_state["lab_cfg"] = cfg.to_dict()
+        at.switch_page("pages/lab.py")
+        at.run()
+        assert not at.exception, at.exception
+        cat = catalogue(lang)
+        captions = " ".join(c.value for c in at.caption)
+        assert cat["latent.groups_note"].format(n=15) in captions
+        assert cat["cgan.title"] not in [s.value for s in at.subheader]
+        assert len(at.image) >= 3  # snapshot grid, interpolation strip, coordinate sweep

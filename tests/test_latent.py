@@ -116,18 +116,12 @@ def test_conditional_helpers(tiny_cond_run):
     assert out["mean"] == pytest.approx(0.1)
 
 
-@pytest.mark.parametrize("lang", ["ko", "en"])
-def test_lab_shows_digit_rows_picker_and_latent_explorer(lang, fresh_pool, clear_st_caches):
-    """A finished conditional run in the Lab: the 10-row grid, 'draw digit d', the latent strip."""
+def _lab_showing(cfg, lang: str):
+    """The app's Lab page (AppTest) in ``lang``, showing the finished run of ``cfg``."""
     from pathlib import Path
 
     from streamlit.testing.v1 import AppTest
 
-    from gan_core.runs import run_sync
-    from ui.i18n import catalogue
-
-    cfg = PRESETS["tiny"].replace(steps=3, snapshots=2, conditional=True)
-    run_sync(cfg, fresh_pool)
     app = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
     at = AppTest.from_file(app, default_timeout=120)
     at.session_state["lang"] = lang
@@ -136,6 +130,18 @@ def test_lab_shows_digit_rows_picker_and_latent_explorer(lang, fresh_pool, clear
     at.switch_page("pages/lab.py")
     at.run()
     assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_lab_shows_digit_rows_picker_and_latent_explorer(lang, fresh_pool, clear_st_caches):
+    """A finished conditional run in the Lab: the 10-row grid, 'draw digit d', the latent strip."""
+    from gan_core.runs import run_sync
+    from ui.i18n import catalogue
+
+    cfg = PRESETS["tiny"].replace(steps=3, snapshots=2, conditional=True)
+    run_sync(cfg, fresh_pool)
+    at = _lab_showing(cfg, lang)
     cat = catalogue(lang)
     assert cat["cgan.title"] in [s.value for s in at.subheader]
     captions = " ".join(c.value for c in at.caption)
@@ -150,24 +156,13 @@ def test_lab_shows_digit_rows_picker_and_latent_explorer(lang, fresh_pool, clear
 def test_lab_explains_the_group_coordinate_of_a_grouped_run(fresh_pool, clear_st_caches):
     """A finished self-conditioned run: no digit picker (it has no labels), the latent explorer
     says coordinate 0 also picks the group, in both languages."""
-    from pathlib import Path
-
-    from streamlit.testing.v1 import AppTest
-
     from gan_core.runs import run_sync
     from ui.i18n import catalogue
 
     cfg = PRESETS["tiny"].replace(arch="dcgan-s", steps=3, snapshots=2, clusters=15)
     run_sync(cfg, fresh_pool)
-    app = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
     for lang in ("ko", "en"):
-        at = AppTest.from_file(app, default_timeout=120)
-        at.session_state["lang"] = lang
-        at.run()
-        at.session_state["lab_cfg"] = cfg.to_dict()
-        at.switch_page("pages/lab.py")
-        at.run()
-        assert not at.exception, at.exception
+        at = _lab_showing(cfg, lang)
         cat = catalogue(lang)
         captions = " ".join(c.value for c in at.caption)
         assert cat["latent.groups_note"].format(n=15) in captions

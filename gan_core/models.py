@@ -286,7 +286,7 @@ def build(cfg: TrainConfig) -> tuple[nn.Module, nn.Module]:
     """(G, D) for a config. Seeds torch's RNG from ``cfg.seed`` first so weights repeat."""
     torch.manual_seed(cfg.seed)
     classes = N_CLASSES if cfg.conditional else cfg.clusters  # cfg.check: never both
-    grouped = cfg.clusters > 0 and not cfg.conditional
+    grouped = cfg.clusters > 0
     if cfg.arch == "mlp-book":
         g = SeedGenerator(cfg.nz, classes, grouped)
         d = SeedDiscriminator(classes, cfg.mbstd, cfg.pack)

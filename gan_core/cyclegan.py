@@ -16,7 +16,10 @@ Inference: ``translate(gen, pixels, size)`` resizes to a working size (multiples
 [0, 255] -> [-1, 1], runs the generator under ``torch.inference_mode`` in channels-last memory
 format with an InstanceNorm that keeps that format and works in place (see bench/cyclegan.py),
 and maps back. ``preview_generator(gen)`` builds the optional fast mode: the same network with
-its residual 3x3 convolutions computed by the Winograd F(4x4, 3x3) algorithm (``WinogradConv``).
+its residual 3x3 convolutions computed by the Winograd F(4x4, 3x3) algorithm, with small C
+kernels (``gan_core/native``, compiled here on first use) doing the transforms, normalisation
+and padding (``FastGenerator``), or in PyTorch alone where those can't be built
+(``WinogradConv``, ``winograd_generator``).
 """
 from __future__ import annotations
 
@@ -582,13 +585,13 @@ def _winograd_targets(gen: nn.Module) -> list[tuple[nn.Module, str, nn.Conv2d]]:
             if winograd_fits(child)]
 
 
-def preview_generator(gen: ResnetGenerator) -> nn.Module:
-    """The fast mode: a copy of ``gen`` whose residual-block convolutions use ``WinogradConv``.
+def winograd_generator(gen: ResnetGenerator) -> nn.Module:
+    """A copy of ``gen`` whose residual-block convolutions use ``WinogradConv`` (the fast mode
+    where the compiled kernels are unavailable: pure PyTorch, ~1.6x).
 
     Same weights and maths; the output differs from ``gen``'s by rounding only (the kernels
     are stored in float16: ~2e-3 in [-1, 1], at most a level or two of 255 in the picture,
-    PSNR ~69 dB on the samples). Works on any CPU; nothing to calibrate. The original
-    generator is left untouched.
+    PSNR ~69 dB on the samples). The original generator is left untouched.
     """
     import copy
 
@@ -599,6 +602,180 @@ def preview_generator(gen: ResnetGenerator) -> nn.Module:
         setattr(parent, name, WinogradConv(conv))
     _return_free_memory()
     return fast.eval()
+
+
+def preview_generator(gen: ResnetGenerator) -> nn.Module:
+    """The fast mode of ``gen``: ``FastGenerator`` (compiled kernels, ~2x) where this machine
+    can build them, else ``winograd_generator`` (PyTorch only, ~1.6x); ``fast_engine()`` says
+    which. Same network and weights either way; the original generator is left untouched."""
+    from gan_core import native
+
+    lib = native.library()
+    if lib is None:
+        return winograd_generator(gen)
+    return FastGenerator(gen, lib)
+
+
+def fast_engine() -> tuple[str, str] | None:
+    """None when the fast mode uses the compiled kernels, else (code, sentence) saying why not
+    (``gan_core.native.why_unavailable``)."""
+    from gan_core import native
+
+    return native.why_unavailable()
+
+
+def _winograd_kernel(conv: nn.Conv2d, dtype: torch.dtype) -> torch.Tensor:
+    """G g G^T of a 3x3 conv's weights, 36 x C x K (see WinogradConv)."""
+    g = torch.tensor(_WINO_G, dtype=torch.float32)
+    w = conv.weight.detach()
+    k, c = w.shape[:2]
+    return torch.einsum("ai,kcij,bj->abck", g, w, g).contiguous().view(36, c, k).to(dtype)
+
+
+def _ptr(t: torch.Tensor | None) -> int | None:
+    return None if t is None else t.data_ptr()
+
+
+def _norm_affine(norm: nn.Module, total: torch.Tensor, squares: torch.Tensor, n: int
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(scale, shift) of an InstanceNorm from per-channel sums over n values: norm(y) = y *
+    scale + shift (float64 arithmetic, float32 results)."""
+    mean = total / n
+    var = (squares / n - mean * mean).clamp_min(0)
+    scale = torch.rsqrt(var + norm.eps)
+    if norm.affine:
+        scale = scale * norm.weight.double()
+    shift = -mean * scale
+    if norm.affine:
+        shift = shift + norm.bias.double()
+    return scale.float().contiguous(), shift.float().contiguous()
+
+
+class FusedTrunk(nn.Module):
+    """The nine residual blocks, computed with the compiled kernels (``gan_core/native``).
+
+    Per block: y1 = conv1(pad(x)), y2 = conv2(pad(relu(norm1(y1)))), x = x + norm2(y2). Each
+    convolution is Winograd F(4x4, 3x3): the C input transform reads the unpadded map with the
+    reflection, the previous norm and the ReLU folded in; PyTorch does the 36 batched products;
+    the C output transform writes the map and sums what the next norm needs. The convolutions'
+    biases are dropped: a (non-running) InstanceNorm right after removes any per-channel
+    constant. Winograd kernels are kept in float16 (half the memory) and widened once per call
+    of the trunk; the output matches the blocks to ~1e-5 of their scale (float32 kernels) or
+    ~3e-3 (float16). Takes and returns B x C x H x W channels-last tensors, C a multiple of 8.
+    """
+
+    CHUNK = 1 << 15  # tiles x channels per transform pass: 128 tiles of 256 channels stay in cache
+
+    def __init__(self, blocks: list[nn.Module], lib, kernel_dtype: torch.dtype = torch.float16):
+        super().__init__()
+        self.lib = lib
+        self.norms = []
+        for i, blk in enumerate(blocks):
+            seq = blk.conv_block
+            self.register_buffer(f"u{i}a", _winograd_kernel(seq[1], kernel_dtype))
+            self.register_buffer(f"u{i}b", _winograd_kernel(seq[5], kernel_dtype))
+            self.norms.append((seq[2], seq[6]))
+        self.channels = seq[1].in_channels
+
+    def _conv(self, x, u, h, w, scale, shift, out, v, m, nt):
+        c = self.channels
+        ntw, nth = -(-w // 4), -(-h // 4)
+        stats = torch.zeros(nt, 2, c, dtype=torch.float64)
+        rows = v.shape[1] // ntw
+        for r0 in range(0, nth, rows):
+            r1 = min(nth, r0 + rows)
+            n_t = (r1 - r0) * ntw
+            # the kernels take dense 36 x tiles x C arrays: a short last chunk uses a prefix
+            vv, mm = v.view(-1)[: 36 * n_t * c].view(36, n_t, c), m.view(-1)[: 36 * n_t * c].view(36, n_t, c)
+            self.lib.wg_input(x.data_ptr(), h, w, c, r0, r1, ntw, _ptr(scale), _ptr(shift), vv.data_ptr(), nt)
+            torch.bmm(vv, u, out=mm)
+            self.lib.wg_output(mm.data_ptr(), h, w, c, r0, r1, ntw, out.data_ptr(), stats.data_ptr(), nt)
+        return stats.sum(0)
+
+    def forward(self, x: torch.Tensor, inplace: bool = False) -> torch.Tensor:
+        """``inplace``: the result may overwrite ``x`` (the caller no longer needs it: saves a
+        copy of the map, 50 MB at 1024 x 768)."""
+        b, c, h, w = x.shape
+        nt = torch.get_num_threads()
+        ntw = -(-w // 4)
+        rows = max(1, min(-(-h // 4), self.CHUNK // (ntw * c)))
+        v, m = torch.empty(36, rows * ntw, c), torch.empty(36, rows * ntw, c)
+        y1, y2 = torch.empty(h, w, c), torch.empty(h, w, c)
+        u = torch.empty(36, c, c)
+        outs = []
+        for i in range(b):
+            xi = x[i].permute(1, 2, 0)  # H x W x C, a view of channels-last x
+            if not (inplace and xi.is_contiguous()):
+                xi = xi.clone(memory_format=torch.contiguous_format)  # updated in place below
+            for j, (n1, n2) in enumerate(self.norms):
+                u.copy_(getattr(self, f"u{j}a"))
+                s1 = self._conv(xi, u, h, w, None, None, y1, v, m, nt)
+                scale, shift = _norm_affine(n1, s1[0], s1[1], h * w)
+                u.copy_(getattr(self, f"u{j}b"))
+                s2 = self._conv(y1, u, h, w, scale, shift, y2, v, m, nt)
+                scale, shift = _norm_affine(n2, s2[0], s2[1], h * w)
+                self.lib.add_scaled(xi.data_ptr(), y2.data_ptr(), h * w, c, scale.data_ptr(), shift.data_ptr(), nt)
+            outs.append(xi.permute(2, 0, 1))
+        return outs[0].unsqueeze(0) if b == 1 else torch.stack(outs).contiguous(memory_format=torch.channels_last)
+
+
+class FusedHead(nn.Module):
+    """The generator's last four layers, InstanceNorm, ReLU, ReflectionPad2d(3), Conv2d(64 -> 3,
+    7x7) and tanh, by the compiled kernels: one pass makes the normalised, padded map for
+    STRIP_ROWS output rows at a time (a full padded copy would be the pass's biggest tensor),
+    then the 7x7 convolution with tanh writes the picture."""
+
+    def __init__(self, norm: nn.Module, conv: nn.Conv2d, lib):
+        super().__init__()
+        self.norm, self.lib = norm, lib
+        self.register_buffer("wt", conv.weight.detach().permute(2, 3, 0, 1).contiguous())  # 7 x 7 x 3 x 64
+        self.register_buffer("b", conv.bias.detach().clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        nt = torch.get_num_threads()
+        var, mean = instance_var_mean(x)
+        out = torch.empty(b, 3, h, w)
+        buf = torch.empty(min(h, STRIP_ROWS) + 6, w + 6, c)
+        for i in range(b):
+            m, v = mean[i].view(-1).double(), var[i].view(-1).double()
+            scale, shift = _norm_affine(self.norm, m * h * w, (v + m * m) * h * w, h * w)
+            xi = x[i].permute(1, 2, 0).contiguous()
+            for y0 in range(0, h, STRIP_ROWS):
+                n = min(STRIP_ROWS, h - y0)
+                self.lib.norm_relu_pad(xi.data_ptr(), h, w, c, 3, scale.data_ptr(), shift.data_ptr(),
+                                       y0, y0 + n + 6, buf.data_ptr(), nt)
+                self.lib.head7(buf.data_ptr(), n, w, self.wt.data_ptr(), self.b.data_ptr(),
+                               out[i, :, y0:].data_ptr(), h * w, nt)
+        return out
+
+
+class FastGenerator(nn.Module):
+    """The fast mode with the compiled kernels: ``gen``'s first ten layers (stem) and two
+    upsamplings as they are, its residual blocks as ``FusedTrunk`` and its last layers as
+    ``FusedHead``. Shares ``gen``'s weights except the residual convolutions', which live on
+    only as Winograd kernels (so ``gen`` can be dropped: 42 MB less). Inference only; like
+    ``gen``, it needs sides of at least 8 pixels (the residual maps are a quarter of that and
+    reflection-padded)."""
+
+    def __init__(self, gen: ResnetGenerator, lib):
+        super().__init__()
+        layers = list(gen.model)
+        self.stem = nn.Sequential(*layers[:10])
+        self.trunk = FusedTrunk(layers[10:19], lib)
+        self.up = nn.Sequential(*layers[19:23])
+        self.head = FusedHead(layers[23], layers[26], lib)
+        _return_free_memory()
+        self.eval()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled():
+            raise RuntimeError("FastGenerator is for inference only (use torch.inference_mode)")
+        if min(x.shape[-2:]) < 8:
+            raise ValueError(f"the picture is too small for the generator: {x.shape[-1]}x{x.shape[-2]} "
+                             "(sides of at least 8 pixels are needed)")
+        x = x.contiguous(memory_format=torch.channels_last).float()
+        return self.head(self.up(self.trunk(self.stem(x), inplace=True)))
 
 
 def _return_free_memory() -> None:

@@ -312,9 +312,10 @@ def test_winograd_conv_equals_the_direct_convolution(shape, monkeypatch):
         cyclegan.WinogradConv(torch.nn.Conv2d(4, 4, 3, stride=2))
 
 
-def test_fast_mode_matches_fp32_up_to_rounding(vintage):
+def test_pytorch_fast_mode_matches_fp32_up_to_rounding(vintage):
+    """The fast mode where the compiled kernels can't be built (tests/test_native.py: the other)."""
     photos = [decode_image((cyclegan.SAMPLES_DIR / f).read_bytes()).pixels for f in cyclegan.SAMPLES]
-    fast = cyclegan.preview_generator(vintage)
+    fast = cyclegan.winograd_generator(vintage)
     assert sum(isinstance(m, cyclegan.WinogradConv) for m in fast.modules()) == 18
     assert not any(isinstance(m, cyclegan.WinogradConv) for m in vintage.modules())  # original untouched
     x = torch.rand(1, 3, 64, 92, generator=torch.Generator().manual_seed(2)) * 2 - 1

@@ -24,7 +24,8 @@ def generator(name: str):
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def preview_generator(name: str):
-    """The fast-mode (Winograd) generator ``name``, built once per process from its own load:
+    """The fast-mode generator ``name`` (Winograd; compiled kernels where they build), made once
+    per process from its own load:
     a class that only uses fast mode never holds the standard generator's 42 MB of residual
     weights as well (the peak memory at "original" size is close to its 1.2 GB limit)."""
     return cyclegan.preview_generator(cyclegan.load_generator(name))
@@ -150,7 +151,9 @@ def latency(res: cyclegan.Translation, wall: float, preview: bool) -> None:
     if wall < 0.1 and res.seconds > wall:
         st.caption(t("cyclegan.from_cache", ms=f"{wall * 1000:.0f}"))
     if preview:
-        st.caption(t("cyclegan.preview_note"))
+        why = cyclegan.fast_engine()
+        st.caption(t("cyclegan.preview_note") if why is None else
+                   t("cyclegan.preview_note_plain", reason=t(f"cyclegan.native_{why[0]}")))
 
 
 def cycle_section(img, model: str, size: str) -> None:

@@ -774,8 +774,10 @@ class FastGenerator(nn.Module):
         if min(x.shape[-2:]) < 8:
             raise ValueError(f"the picture is too small for the generator: {x.shape[-1]}x{x.shape[-2]} "
                              "(sides of at least 8 pixels are needed)")
-        x = x.contiguous(memory_format=torch.channels_last).float()
-        return self.head(self.up(self.trunk(self.stem(x), inplace=True)))
+        h = self.trunk(self.stem(x.contiguous(memory_format=torch.channels_last).float()), inplace=True)
+        for layer in self.up:  # one name for every map, so each is freed as soon as the next exists
+            h = layer(h)
+        return self.head(h)
 
 
 def _return_free_memory() -> None:

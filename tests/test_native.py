@@ -188,3 +188,18 @@ def test_page_fast_mode_with_the_kernels(clear_st_caches):
     assert not at.exception and not at.error
     assert t("cyclegan.preview_note", lang="ko") in [c.value for c in at.caption]
     assert len(at.image) >= 2
+
+
+@needs_compiler
+def test_two_sessions_share_one_fast_generator():
+    """Streamlit shares the model across sessions: two threads translating at once (each with
+    its own OpenMP team inside the kernels) get exactly what each gets alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fast = cyclegan.preview_generator(cyclegan.load_generator("vintage"))
+    photos = [decode_image((cyclegan.SAMPLES_DIR / f).read_bytes()).pixels for f in cyclegan.SAMPLES[:2]]
+    alone = [cyclegan.translate(fast, p, 128).output for p in photos]
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(lambda p: cyclegan.translate(fast, p, 128).output, photos * 2))
+    for i, out in enumerate(together):
+        assert np.array_equal(out, alone[i % 2])

@@ -354,3 +354,13 @@ def test_last_layer_in_strips_is_exact(vintage):
         whole = vintage.model[-3:](h)
         strips = cyclegan._strip_head(h, vintage.model[-2])
     assert torch.allclose(whole, strips, atol=1e-6)
+
+
+def test_cli_fast_mode_writes_the_same_picture_up_to_rounding(tmp_path):
+    plain, fast = tmp_path / "plain.png", tmp_path / "fast.png"
+    assert cli("--model", "vintage", "--size", "96", str(SAMPLE), str(plain)).returncode == 0
+    res = cli("--model", "vintage", "--size", "96", "--fast", str(SAMPLE), str(fast))
+    assert res.returncode == 0, res.stderr
+    a, b = decode_image(plain.read_bytes()).pixels, decode_image(fast.read_bytes()).pixels
+    assert a.shape == b.shape == (64, 96, 3)
+    assert cyclegan.psnr(a, b) >= 55

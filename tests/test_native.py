@@ -203,3 +203,15 @@ def test_two_sessions_share_one_fast_generator():
         together = list(pool.map(lambda p: cyclegan.translate(fast, p, 128).output, photos * 2))
     for i, out in enumerate(together):
         assert np.array_equal(out, alone[i % 2])
+
+
+@needs_compiler
+def test_kernels_share_torchs_openmp_runtime(tmp_path):
+    """One OpenMP runtime in the process: the kernels link against the libgomp torch loaded."""
+    gomp = native.torch_openmp()
+    lib = native._load(native.build(native.compiler(), tmp_path))
+    with open("/proc/self/maps") as fh:
+        mapped = {line.split()[-1] for line in fh if "/libgomp" in line}
+    if gomp is not None:
+        assert mapped == {str(gomp)}
+    assert len(mapped) <= 1 and lib.fastconv_version() == native.VERSION

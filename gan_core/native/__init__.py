@@ -6,8 +6,9 @@ one of ``REASONS`` (the page shows its own sentence for it, in both languages). 
 with the system C compiler (``$CC``, else ``cc`` / ``gcc`` / ``clang``) into
 ``cache_dir()/native/``, named by a hash of the source, the flags and the compiler, so an edit
 or another compiler means a new build and a second process finds the first one's. It needs an
-x86-64 CPU with AVX2 and FMA (the kernels use those instructions) and OpenMP; when anything is
-missing the caller uses its pure-PyTorch path instead. Nothing is downloaded: the source ships
+x86-64 CPU with AVX2 and FMA (the kernels use those instructions) and OpenMP, linked against
+the libgomp torch itself loaded (``torch_openmp``); when anything is missing the caller uses
+its pure-PyTorch path instead. Nothing is downloaded: the source ships
 with the project. ``GAN_CLASSROOM_NATIVE=0`` turns the kernels off.
 """
 from __future__ import annotations
@@ -65,29 +66,54 @@ def _unsupported() -> tuple[str, str] | None:
     return None
 
 
+def torch_openmp() -> Path | None:
+    """The OpenMP runtime (libgomp) torch has loaded into this process, if any.
+
+    Linking the kernels against that very file (rather than the compiler's ``-lgomp``) keeps one
+    OpenMP runtime in the process even where torch bundles it under another name (some wheels
+    ship ``libgomp-<hash>.so.1``): two runtimes would each keep their own spinning threads."""
+    try:
+        with open("/proc/self/maps") as fh:
+            paths = {line.split()[-1] for line in fh if "/libgomp" in line}
+    except OSError:
+        return None
+    torch_dir = Path(torch.__file__).resolve().parent
+    ours = sorted(p for p in paths if Path(p).resolve().is_relative_to(torch_dir))
+    return Path(ours[0]) if ours else None
+
+
 def build(cc: str, out_dir: Path) -> Path:
     """Compile ``fastconv.c`` with ``cc`` into ``out_dir`` (reusing an earlier build of the
-    same source, flags and compiler); raises RuntimeError with the compiler's first error."""
+    same source, flags, compiler and OpenMP runtime); raises RuntimeError with the compiler's
+    first error line."""
+    gomp = torch_openmp()
     src = SOURCE.read_bytes()
-    key = hashlib.sha256(src + " ".join(FLAGS).encode() + cc.encode()).hexdigest()[:16]
+    key = hashlib.sha256(src + " ".join(FLAGS).encode() + cc.encode() + str(gomp).encode()).hexdigest()[:16]
     target = out_dir / f"fastconv-{key}.so"
     if target.exists():
         return target
     out_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=out_dir)
     os.close(fd)
+    obj = tmp[:-3] + ".o"
+    if gomp is None:  # compile and link in one go, against the compiler's own libgomp
+        steps = [[cc, *FLAGS, str(SOURCE), "-o", tmp, "-lm"]]
+    else:  # -fopenmp only to compile: linking with it would add the system libgomp as well
+        steps = [[cc, *[f for f in FLAGS if f != "-shared"], "-c", str(SOURCE), "-o", obj],
+                 [cc, "-shared", obj, str(gomp), f"-Wl,-rpath,{gomp.parent}", "-o", tmp, "-lm"]]
     try:
-        done = subprocess.run([cc, *FLAGS, str(SOURCE), "-o", tmp, "-lm"],
-                              capture_output=True, text=True, timeout=120)
-        if done.returncode != 0:
-            lines = [ln for ln in done.stderr.splitlines() if "error" in ln.lower()] or done.stderr.splitlines()
-            raise RuntimeError(lines[0].strip() if lines else f"{cc} exited with {done.returncode}")
+        for cmd in steps:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+            if done.returncode != 0:
+                lines = [ln for ln in done.stderr.splitlines() if "error" in ln.lower()] or done.stderr.splitlines()
+                raise RuntimeError(lines[0].strip() if lines else f"{cc} exited with {done.returncode}")
         os.replace(tmp, target)  # atomic: a process building at the same time gets a whole file
     except (OSError, subprocess.TimeoutExpired) as e:
         raise RuntimeError(str(e)) from e
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        for leftover in (tmp, obj):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
     return target
 
 

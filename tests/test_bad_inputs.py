@@ -341,3 +341,21 @@ def test_strict_overrides_accept_exactly_the_range(key, x):
     num = float(raw)
     inside = spec.lo <= num <= spec.hi and (spec.kind is float or num == int(num))
     assert ok == (inside and len(raw) <= 40)
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+@pytest.mark.parametrize("query,key,used", [
+    ({"preset": "quick", "conditional": "true", "clusters": "30"}, "clusters", 0),  # groups or labels, not both
+    ({"dataset": "ring8", "conditional": "true"}, "conditional", False),  # labels need an image set
+    ({"batch": "64", "pack": "3"}, "pack", 1),  # packing must divide the batch
+])
+def test_lab_link_with_values_that_dont_go_together(query, key, used, lang, fresh_pool, clear_st_caches):
+    """Each value is valid alone; the page repairs the combination and says which one it changed."""
+    at = _open("lab", query, lang=lang)
+    assert not at.exception and at.title[0].value == t("lab.title", lang=lang)
+    text = " ".join(w.value for w in at.warning)
+    want = t("params.adjusted", lang=lang, key=key, value=f"`{query[key]}`".replace("true", "True"),
+             used=f"`{used}`")
+    assert want in text, text
+    assert at.session_state[f"lab_{key}"] == used
+    assert fresh_pool.trainings_started == 0

@@ -11,7 +11,7 @@ from typing import Iterable
 
 import streamlit as st
 
-from gan_core.config import PRESETS, SPECS, ConfigError, FieldSpec, TrainConfig, apply_overrides, check
+from gan_core.config import PRESETS, SPECS, ConfigError, FieldSpec, TrainConfig, apply_overrides, check, coerce
 from ui.i18n import current_lang, t
 
 CONFIG_FIELDS = tuple(f.name for f in fields(TrainConfig))
@@ -91,7 +91,25 @@ def config_from_url(default_preset: str) -> tuple[str, TrainConfig, list[str]]:
         messages.append(explain(err))
         return preset, PRESETS[preset], messages
     messages.extend(explain(p) for p in problems)
+    messages.extend(adjusted(overrides, cfg, {p.key for p in problems}))
     return preset, cfg, messages
+
+
+def adjusted(overrides: dict[str, object], cfg: TrainConfig, reported: set[str]) -> list[str]:
+    """One sentence per link value that was valid alone but changed to fit the others (e.g.
+    look-alike groups with a conditional run, a packing that doesn't divide the batch)."""
+    out = []
+    for key, raw in overrides.items():
+        if key in reported:
+            continue
+        try:
+            asked = coerce(key, raw, clamp=True)[0]
+        except ConfigError:
+            continue
+        used = getattr(cfg, key)
+        if used != asked:
+            out.append(t("params.adjusted", key=key, value=safe_value(asked), used=safe_value(used)))
+    return out
 
 
 def config_from_widgets(prefix: str, base: TrainConfig) -> tuple[TrainConfig | None, str]:

@@ -2,14 +2,16 @@
 
 ``library()`` returns the loaded ``fastconv.c`` (a ``ctypes.CDLL`` with typed functions) or
 None; ``why_unavailable()`` then gives the reason as (code, English sentence), the code being
-one of ``REASONS`` (the page shows its own sentence for it, in both languages). The shared library is built
-with the system C compiler (``$CC``, else ``cc`` / ``gcc`` / ``clang``) into
-``cache_dir()/native/``, named by a hash of the source, the flags and the compiler, so an edit
-or another compiler means a new build and a second process finds the first one's. It needs an
-x86-64 CPU with AVX2 and FMA (the kernels use those instructions) and OpenMP, linked against
-the libgomp torch itself loaded (``torch_openmp``); when anything is missing the caller uses
-its pure-PyTorch path instead. Nothing is downloaded: the source ships
-with the project. ``GAN_CLASSROOM_NATIVE=0`` turns the kernels off.
+one of ``REASONS`` (the page shows its own sentence for it, in both languages).
+
+The shared library is built with the system C compiler (``$CC``, else ``cc`` / ``gcc`` /
+``clang``) into ``cache_dir()/native/``, named by a hash of the source, the flags, the
+compiler and the OpenMP runtime, so an edit or another compiler means a new build and a second
+process finds the first one's. It needs an x86-64 CPU with AVX2 and FMA (the kernels use those
+instructions) and OpenMP, and links against the libgomp torch itself loaded
+(``torch_openmp``). When anything is missing the caller uses its pure-PyTorch path instead.
+Nothing is downloaded: the source ships with the project. ``GAN_CLASSROOM_NATIVE=0`` turns the
+kernels off.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-import torch  # first: the library then shares torch's OpenMP runtime (same libgomp.so.1)
+import torch  # loaded first: its libgomp is the one the kernels link against (torch_openmp)
 
 from gan_core.data import cache_dir
 

@@ -636,12 +636,10 @@ def _ptr(t: torch.Tensor | None) -> int | None:
     return None if t is None else t.data_ptr()
 
 
-def _norm_affine(norm: nn.Module, total: torch.Tensor, squares: torch.Tensor, n: int
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(scale, shift) of an InstanceNorm from per-channel sums over n values: norm(y) = y *
-    scale + shift (float64 arithmetic, float32 results)."""
-    mean = total / n
-    var = (squares / n - mean * mean).clamp_min(0)
+def _norm_affine(norm: nn.Module, mean: torch.Tensor, var: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(scale, shift) of an InstanceNorm over one map from its per-channel mean and (biased)
+    variance: norm(y) = y * scale + shift (float64 arithmetic, float32 results)."""
+    mean, var = mean.double(), var.double()
     scale = torch.rsqrt(var + norm.eps)
     if norm.affine:
         scale = scale * norm.weight.double()
@@ -690,7 +688,8 @@ class FusedTrunk(nn.Module):
             self.lib.wg_input(x.data_ptr(), h, w, c, r0, r1, ntw, _ptr(scale), _ptr(shift), vv.data_ptr(), nt)
             torch.bmm(vv, u, out=mm)
             self.lib.wg_output(mm.data_ptr(), h, w, c, r0, r1, ntw, out.data_ptr(), stats.data_ptr(), nt)
-        return stats.sum(0)
+        total, squares = stats.sum(0) / (h * w)
+        return total, (squares - total * total).clamp_min(0)  # mean and variance of the output
 
     def forward(self, x: torch.Tensor, inplace: bool = False) -> torch.Tensor:
         """``inplace``: the result may overwrite ``x`` (the caller no longer needs it: saves a
@@ -709,11 +708,9 @@ class FusedTrunk(nn.Module):
                 xi = xi.clone(memory_format=torch.contiguous_format)  # updated in place below
             for j, (n1, n2) in enumerate(zip(self.norm1, self.norm2)):
                 u.copy_(getattr(self, f"u{j}a"))
-                s1 = self._conv(xi, u, h, w, None, None, y1, v, m, nt)
-                scale, shift = _norm_affine(n1, s1[0], s1[1], h * w)
+                scale, shift = _norm_affine(n1, *self._conv(xi, u, h, w, None, None, y1, v, m, nt))
                 u.copy_(getattr(self, f"u{j}b"))
-                s2 = self._conv(y1, u, h, w, scale, shift, y2, v, m, nt)
-                scale, shift = _norm_affine(n2, s2[0], s2[1], h * w)
+                scale, shift = _norm_affine(n2, *self._conv(y1, u, h, w, scale, shift, y2, v, m, nt))
                 self.lib.add_scaled(xi.data_ptr(), y2.data_ptr(), h * w, c, scale.data_ptr(), shift.data_ptr(), nt)
             outs.append(xi.permute(2, 0, 1))
         return outs[0].unsqueeze(0) if b == 1 else torch.stack(outs).contiguous(memory_format=torch.channels_last)
@@ -738,8 +735,7 @@ class FusedHead(nn.Module):
         out = torch.empty(b, 3, h, w)
         buf = torch.empty(min(h, STRIP_ROWS) + 6, w + 6, c)
         for i in range(b):
-            m, v = mean[i].view(-1).double(), var[i].view(-1).double()
-            scale, shift = _norm_affine(self.norm, m * h * w, (v + m * m) * h * w, h * w)
+            scale, shift = _norm_affine(self.norm, mean[i].view(-1), var[i].view(-1))
             xi = x[i].permute(1, 2, 0).contiguous()
             for y0 in range(0, h, STRIP_ROWS):
                 n = min(STRIP_ROWS, h - y0)

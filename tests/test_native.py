@@ -215,3 +215,21 @@ def test_kernels_share_torchs_openmp_runtime(tmp_path):
     if gomp is not None:
         assert mapped == {str(gomp)}
     assert len(mapped) <= 1 and lib.fastconv_version() == native.VERSION
+
+
+@needs_compiler
+def test_other_widths_use_the_pytorch_fast_mode():
+    """The C last layer is written for 64 channels: a narrower generator gets the other path."""
+    torch.manual_seed(6)
+    gen = cyclegan.ResnetGenerator(ngf=32, n_blocks=2).eval().requires_grad_(False)
+    fast = cyclegan.preview_generator(gen)
+    assert not isinstance(fast, cyclegan.FastGenerator)
+    x = torch.rand(1, 3, 32, 40) * 2 - 1
+    assert (cyclegan.run(fast, x) - cyclegan.run(gen, x)).abs().max().item() < 3e-2
+
+
+def test_every_fallback_reason_has_a_sentence_in_both_languages():
+    for code in native.REASONS:
+        for lang in ("ko", "en"):
+            sentence = t(f"cyclegan.native_{code}", lang=lang)
+            assert sentence != f"cyclegan.native_{code}" and sentence.endswith(".")

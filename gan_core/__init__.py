@@ -3,4 +3,4 @@
 Importing the package itself is cheap (no torch): submodules that need torch import it.
 Nothing here imports streamlit.
 """
-ENGINE_VERSION = "2"  # bump when a change alters the numbers a config produces
+ENGINE_VERSION = "3"  # bump when a change alters the numbers a config produces

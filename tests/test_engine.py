@@ -8,7 +8,7 @@ from torch import nn
 
 from gan_core import losses
 from gan_core.config import PRESETS, TrainConfig
-from gan_core.models import Dropout, SeedDiscriminator, SeedGenerator, build
+from gan_core.models import SeedDiscriminator, SeedGenerator, build
 from gan_core.train import Trainer, generate, snapshot_steps, train
 
 TINY = PRESETS["tiny"].replace(steps=6, snapshots=3, batch=32)
@@ -22,7 +22,7 @@ def test_seed_mlps_match_the_book():
     assert lin_g == [(128, 256), (256, 512), (512, 1024), (1024, 784)]
     assert lin_d == [(784, 1024), (1024, 512), (512, 256), (256, 1)]
     assert [m.negative_slope for m in g.main if isinstance(m, nn.LeakyReLU)] == [0.2] * 3
-    assert [m.p for m in d.main if isinstance(m, Dropout)] == [0.3] * 3
+    assert [m.p for m in d.main if isinstance(m, nn.Dropout)] == [0.3] * 3
     assert isinstance(g.main[-1], nn.Tanh)
     # the book's D ends in Sigmoid; ours returns the logit and the loss applies the sigmoid
     assert isinstance(d.main[-1], nn.Linear)

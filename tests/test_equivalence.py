@@ -47,39 +47,3 @@ def test_one_engine_step_equals_one_seed_step(pair, monkeypatch):
     assert loss_d2 == pytest.approx(ref_d2.item(), abs=1e-5)
     assert loss_g2 == pytest.approx(ref_g2.item(), abs=1e-5)
     assert abs(loss_d2 - loss_d) > 1e-4  # the step really changed something
-
-
-def test_engine_dropout_matches_nn_dropout_in_distribution():
-    from gan_core.models import Dropout
-
-    torch.manual_seed(0)
-    x = torch.ones(400, 500, requires_grad=True)
-    layer = Dropout(0.3)
-    y = layer(x)
-    zeros = float((y == 0).float().mean())
-    assert zeros == pytest.approx(0.3, abs=0.005)  # 200k draws: std of the share is 0.001
-    assert torch.unique(y.detach()).tolist() == pytest.approx([0.0, 1 / 0.7])
-    y.sum().backward()
-    assert torch.equal(x.grad, y.detach())  # gradient = the same mask and scale
-    layer.eval()
-    assert torch.equal(layer(x), x)
-
-
-def test_engine_dropout_follows_torchs_seed_and_copies_do_not_share_masks():
-    import copy
-
-    from gan_core.models import Dropout
-
-    layer = Dropout(0.3)
-    x = torch.ones(64, 256)
-    torch.manual_seed(3)
-    a = layer(x)
-    torch.manual_seed(3)
-    b = layer(x)
-    assert torch.equal(a, b)  # torch.manual_seed makes the masks repeatable
-    twin = copy.deepcopy(layer)
-    c, d = layer(x), twin(x)
-    assert not torch.equal(c, d)  # a copy draws its own masks
-    odd = layer(torch.ones(3, 5, 7))  # sizes that are not a multiple of 4 values
-    assert odd.shape == (3, 5, 7)
-    assert all(v == 0.0 or v == pytest.approx(1 / 0.7) for v in odd.unique().tolist())

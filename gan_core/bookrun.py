@@ -25,9 +25,10 @@ import numpy as np
 import torch
 
 from gan_core.config import PRESETS, TrainConfig, from_dict
+from gan_core.files import PRETRAINED, sha256_file
 from gan_core.train import HISTORY_COLUMNS, RunResult, Snapshot, Trainer
 
-BOOK_DIR = Path(__file__).resolve().parent.parent / "pretrained"
+BOOK_DIR = PRETRAINED
 NPZ, WEIGHTS, SIDECAR = "book_run.npz", "book_run_generator.pt", "book_run.json"
 WEIGHTS_SIDECAR = "book_run_generator.json"
 BOOK_SNAPSHOTS = 24
@@ -42,12 +43,6 @@ def book_config(steps: int) -> TrainConfig:
 def _cpu_seconds() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
-
-
-def _sha256(path: Path) -> str:
-    from gan_core.metrics import sha256_file
-
-    return sha256_file(path)
 
 
 def make_book_run(out_dir: Path | str, steps: int, command: str, log=print) -> Path:
@@ -90,14 +85,14 @@ def make_book_run(out_dir: Path | str, steps: int, command: str, log=print) -> P
         "config": cfg.to_dict(),
         "config_key": cfg.key,
         "data": {"name": "mnist5k", "images": len(mnist5k()), "file": "gan_core/assets/mnist_5k.npz",
-                 "sha256": _sha256(MNIST5K_FILE)},
+                 "sha256": sha256_file(MNIST5K_FILE)},
         "epochs_of_5k": round(steps / STEPS_PER_EPOCH, 1),
         "images_seen": steps * cfg.batch,
         "seconds": round(result.seconds, 1),
         "cpu_seconds": round(cpu, 1),
         "torch_threads": torch.get_num_threads(),
         "metrics": result.metrics,
-        "files": {NPZ: _sha256(out_dir / NPZ), WEIGHTS: _sha256(out_dir / WEIGHTS)},
+        "files": {NPZ: sha256_file(out_dir / NPZ), WEIGHTS: sha256_file(out_dir / WEIGHTS)},
         "generator_dtype": "float16",
     }
     side = out_dir / SIDECAR

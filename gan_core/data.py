@@ -8,12 +8,13 @@ from __future__ import annotations
 import gzip
 import logging
 import math
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from gan_core.files import cache_dir
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 MNIST5K_FILE = ASSETS / "mnist_5k.npz"
@@ -69,15 +70,6 @@ def mnist5k_split() -> tuple[ImageData, ImageData]:
 
 
 # ---- online datasets ----------------------------------------------------------------------
-def cache_dir() -> Path:
-    """Where runs, downloads and models are cached (GAN_CLASSROOM_CACHE overrides)."""
-    env = os.environ.get("GAN_CLASSROOM_CACHE")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "gan-classroom"
-
-
 _TV_CLASSES = {"mnist": "MNIST", "fashion": "FashionMNIST"}
 
 

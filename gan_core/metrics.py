@@ -15,7 +15,6 @@ The classifier (``DigitNet``) is trained by the project's own command
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import threading
@@ -29,8 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-ROOT = Path(__file__).resolve().parent.parent
-PRETRAINED = ROOT / "pretrained"
+from gan_core.files import PRETRAINED, sha256_file
+
 CLASSIFIER_FILE = PRETRAINED / "digit_classifier.pt"
 EVAL_SAMPLES = 2000  # generated digits per evaluation
 EVAL_SEED = 1234  # noise seed of those samples (same for every run: comparable numbers)
@@ -147,14 +146,6 @@ def _batched(fn, images_uint8: np.ndarray, chunk: int = 250) -> torch.Tensor:
 def accuracy(model: DigitNet, images_uint8: np.ndarray, labels: np.ndarray) -> float:
     pred = _batched(model, images_uint8).argmax(1).numpy()
     return float((pred == np.asarray(labels)).mean())
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def sidecar_path(weights: Path) -> Path:

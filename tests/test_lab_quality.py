@@ -7,7 +7,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from gan_core import bookrun, metrics
+from gan_core import bookrun, files, metrics
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,9 +23,9 @@ def tiny_book(tmp_path_factory):
 def test_book_run_files_round_trip(tiny_book):
     info = bookrun.book_run_info(tiny_book)
     for name, digest in info["files"].items():
-        assert metrics.sha256_file(tiny_book / name) == digest
+        assert files.sha256_file(tiny_book / name) == digest
     weights_side = json.loads((tiny_book / bookrun.WEIGHTS_SIDECAR).read_text())
-    assert weights_side["sha256"] == metrics.sha256_file(tiny_book / bookrun.WEIGHTS)
+    assert weights_side["sha256"] == files.sha256_file(tiny_book / bookrun.WEIGHTS)
     assert weights_side["config"] == info["config"] and weights_side["command"] == "test"
     r = bookrun.load_book_run(tiny_book)
     assert r.config.steps == 6 and r.config.batch == 512 and r.ok
@@ -93,7 +93,7 @@ def test_shipped_book_run_matches_its_sidecars():
     """The files in pretrained/ are the ones their sidecars describe (made by the book-run command)."""
     info = bookrun.book_run_info()
     for name, digest in info["files"].items():
-        assert metrics.sha256_file(bookrun.BOOK_DIR / name) == digest, name
+        assert files.sha256_file(bookrun.BOOK_DIR / name) == digest, name
     weights_side = json.loads((bookrun.BOOK_DIR / bookrun.WEIGHTS_SIDECAR).read_text())
     assert weights_side["sha256"] == info["files"][bookrun.WEIGHTS]
     assert weights_side["command"] == info["command"] and "book-run" in info["command"]

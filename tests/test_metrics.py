@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from gan_core import metrics
+from gan_core import files, metrics
 from gan_core.data import mnist5k_split
 
 
@@ -71,7 +71,7 @@ def test_class_coverage_counts_classes_above_five_percent():
 # ---- the shipped classifier ----------------------------------------------------------------
 def test_shipped_classifier_is_accurate_on_held_out_digits():
     info = json.loads(metrics.sidecar_path(metrics.CLASSIFIER_FILE).read_text())
-    assert info["sha256"] == metrics.sha256_file(metrics.CLASSIFIER_FILE)
+    assert info["sha256"] == files.sha256_file(metrics.CLASSIFIER_FILE)
     _, held = mnist5k_split()
     acc = metrics.accuracy(metrics.load_classifier(), held.images, held.labels)
     assert acc >= 0.95

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch  # loaded first: its libgomp is the one the kernels link against (torch_openmp)
 
-from gan_core.data import cache_dir
+from gan_core.files import cache_dir
 
 SOURCE = Path(__file__).with_name("fastconv.c")
 FLAGS = ("-O3", "-mavx2", "-mfma", "-fopenmp", "-shared", "-fPIC", "-std=gnu11")

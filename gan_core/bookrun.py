@@ -25,6 +25,8 @@ import numpy as np
 import torch
 
 from gan_core.config import PRESETS, TrainConfig, from_dict
+from gan_core.data import MNIST5K_FILE, mnist5k
+from gan_core.evaluate import evaluate_run
 from gan_core.files import PRETRAINED, sha256_file
 from gan_core.train import HISTORY_COLUMNS, RunResult, Snapshot, Trainer
 
@@ -47,8 +49,6 @@ def _cpu_seconds() -> float:
 
 def make_book_run(out_dir: Path | str, steps: int, command: str, log=print) -> Path:
     """Train the long run and write its three files into ``out_dir``; returns the sidecar path."""
-    from gan_core.data import MNIST5K_FILE
-    from gan_core.metrics import evaluate_run
 
     cfg = book_config(steps)
     out_dir = Path(out_dir)
@@ -76,8 +76,6 @@ def make_book_run(out_dir: Path | str, steps: int, command: str, log=print) -> P
     np.savez_compressed(out_dir / NPZ, **arrays)
     half = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in result.generator.items()}
     torch.save(half, out_dir / WEIGHTS)
-
-    from gan_core.data import mnist5k
 
     meta = {
         "what": "seed 000's MNIST GAN (seed-book preset) trained long: sample grids, losses, generator",

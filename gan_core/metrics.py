@@ -278,36 +278,6 @@ def evaluate_images(images_uint8: np.ndarray) -> dict[str, Any]:
     return out
 
 
-def toy_metrics(result) -> dict[str, Any]:
-    """Metrics for 2D toy runs: owned by the Mode collapse issue (gan_core.modes).
-
-    If ``gan_core.modes`` defines ``evaluate_toy_run(result) -> dict`` it is used here, so the
-    job pool stores toy numbers in ``result.metrics`` the same way as image numbers.
-    """
-    try:
-        from gan_core import modes
-    except ImportError:
-        return {}
-    fn = getattr(modes, "evaluate_toy_run", None)
-    return dict(fn(result)) if fn is not None else {}
-
-
-def evaluate_run(result) -> dict[str, Any]:
-    """JSON-able metrics of a finished run (called by the JobPool after every good run).
-
-    Image runs: 2,000 fresh samples (noise seed EVAL_SEED) -> score, fd, classes covered and
-    the class histogram. Toy runs: ``toy_metrics``. A missing classifier file gives {}.
-    """
-    if not result.config.is_image:
-        return toy_metrics(result)
-    if not CLASSIFIER_FILE.exists():
-        return {}
-    from gan_core.train import generate
-
-    samples = generate(result, EVAL_SAMPLES, seed=EVAL_SEED)
-    return evaluate_images(samples)
-
-
 # ---- making the shipped file ---------------------------------------------------------------
 def real_reference(model: DigitNet, n: int = EVAL_SAMPLES, seed: int = 0) -> dict[str, Any]:
     """What real digits score: ``n`` training digits against the held-out set (the Lab's line)."""

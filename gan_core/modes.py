@@ -1,6 +1,6 @@
 """Mode metrics: how many of the data's modes a generator reaches, and how cleanly.
 
-Toy sets (definitions from the literature, see docs/DESIGN notes section 5):
+Toy sets (the conventions of the Unrolled GAN and VEEGAN papers, so counts compare with theirs):
 
 * every generated point is assigned to its **nearest mode** (mode centre);
 * a point is **high quality** when it lies within ``3 * sigma`` of that nearest mode;
@@ -9,11 +9,9 @@ Toy sets (definitions from the literature, see docs/DESIGN notes section 5):
 The spiral has no separate modes; its "modes" are 100 points spaced along the curve, so the
 same numbers read as "how much of the curve is covered".
 
-Digits (MNIST): the classifier of gan_core.metrics labels each sample; on top of its class
-histogram we report how far it is from uniform and how many samples are near copies of
-another sample (a collapsed generator repeats itself).
-
-The toy part is pure numpy; the digit part imports gan_core.metrics (torch) when called.
+Digits (MNIST): the digit classifier labels each sample; on top of its class histogram
+(``gan_core.metrics.class_coverage``) we report how far it is from uniform and how many
+samples are near copies of another sample (a collapsed generator repeats itself).
 """
 from __future__ import annotations
 
@@ -21,7 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gan_core import metrics
 from gan_core.data import toy_modes, toy_sigma
+from gan_core.train import generate
 
 HQ_SIGMAS = 3.0  # "high quality" radius, in standard deviations of a mode
 TOY_METRIC_SAMPLES = 2500  # the literature's sample count (matches a toy snapshot)
@@ -104,7 +104,7 @@ def visited_modes(dataset: str, snapshots) -> np.ndarray:
 
 # ---- toy runs in the job pool --------------------------------------------------------------
 def evaluate_toy_run(result) -> dict:
-    """Final-snapshot mode numbers of a toy run (gan_core.metrics stores them in result.metrics)."""
+    """Final-snapshot mode numbers of a toy run (``gan_core.evaluate`` stores them with the run)."""
     ds = result.config.dataset
     final = toy_stats(ds, result.snapshots[-1].samples)
     return {"modes": final.n_modes, "modes_captured": final.captured, "hq_share": round(final.hq_share, 4)}
@@ -146,9 +146,7 @@ def tv_from_uniform(hist) -> float:
 
 def digit_report(images: np.ndarray, probs: np.ndarray) -> dict:
     """Class histogram (shares), classes covered, distance from uniform and near-duplicate rate."""
-    from gan_core.metrics import class_coverage
-
-    cov = class_coverage(probs)
+    cov = metrics.class_coverage(probs)
     counts = np.asarray(cov["class_hist"], dtype=np.float64)
     return {
         "hist": (counts / max(1.0, counts.sum())).tolist(),
@@ -161,11 +159,8 @@ def digit_report(images: np.ndarray, probs: np.ndarray) -> dict:
 
 def digit_run_report(result) -> dict:
     """``digit_report`` on the run's standard evaluation samples (2,000, fixed noise seed)."""
-    from gan_core.metrics import EVAL_SAMPLES, EVAL_SEED, predict_proba
-    from gan_core.train import generate
-
-    images = generate(result, EVAL_SAMPLES, seed=EVAL_SEED)
-    return digit_report(images, predict_proba(images))
+    images = generate(result, metrics.EVAL_SAMPLES, seed=metrics.EVAL_SEED)
+    return digit_report(images, metrics.predict_proba(images))
 
 
 # ---- comparing runs -----------------------------------------------------------------------

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from gan_core import files, metrics
+from gan_core import evaluate, files, metrics
 from gan_core.data import mnist5k_split
 
 
@@ -94,7 +94,7 @@ def test_evaluate_run_on_a_tiny_image_run():
     from gan_core.train import train
 
     result = train(PRESETS["tiny"].replace(steps=5, snapshots=2))
-    out = metrics.evaluate_run(result)
+    out = evaluate.evaluate_run(result)
     assert sum(out["class_hist"]) == metrics.EVAL_SAMPLES == out["n_eval"]
     assert 1.0 <= out["score"] <= 10.0 and out["fd"] > 0
     json.dumps(out)  # JSON-able

@@ -15,7 +15,8 @@ if LANG_KEY not in st.session_state:
     st.session_state[LANG_KEY] = wanted if wanted in LANGS else lang_from_locale(st.context.locale)
 
 with st.sidebar:
-    st.radio(t("nav.language"), options=list(LANGS), format_func=LANG_LABELS.get, key=LANG_KEY, horizontal=True)
+    st.radio(t("nav.language"), options=list(LANGS), format_func=LANG_LABELS.get, key=LANG_KEY,
+             horizontal=True)
 
 pages = [
     st.Page(str(spec.path), title=t(spec.title_key), icon=spec.icon, url_path=spec.slug, default=(i == 0))

@@ -8,8 +8,9 @@ import dataclasses
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 from gan_core import ENGINE_VERSION
 
@@ -64,7 +65,7 @@ class TrainConfig:
     def is_image(self) -> bool:
         return self.dataset in IMAGE_DATASETS
 
-    def replace(self, **changes) -> "TrainConfig":
+    def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
 
 
@@ -318,7 +319,8 @@ for _ds in ("ring8", "grid25", "spiral"):
     # half the lr, a larger batch, 1.5x the steps and a short EMA of G: sharp samples (3 sigma is tiny)
     PRESETS[f"{_ds}-lowlr-ema"] = _toy(_ds, lr_g=5e-4, lr_d=5e-4, batch=512, steps=3000, ema=0.99)
 PRESETS["ring8-pacgan"] = PRESETS["ring8-lowlr-ema"].replace(pack=2)
-PRESETS["ring8-wide-ema"] = PRESETS["ring8-lowlr-ema"].replace(hidden=256)  # steeper G: fewer points between modes
+# a wider G bends more steeply, so fewer of its points land between modes
+PRESETS["ring8-wide-ema"] = PRESETS["ring8-lowlr-ema"].replace(hidden=256)
 PRESETS["ring8-unrolled"] = _toy("ring8", unroll=5)
 PRESETS["grid25-pacgan"] = PRESETS["grid25-lowlr-ema"].replace(pack=2)
 PRESETS["grid25-unrolled"] = _toy("grid25", unroll=5)

@@ -179,7 +179,7 @@ class Stepper:
         prob = torch.sigmoid(logits.detach()).double().numpy()
         return self._record(
             updates="none", frozen="G", label=1.0, loss=self._loss_real, applied_loss=None,
-            layer_grads=_norms(self.d_groups, {id(p): g for p, g in zip(tr.d_params, grads)}),
+            layer_grads=_norms(self.d_groups, dict(zip(map(id, tr.d_params), grads, strict=True))),
             applied_grads=[], batch=self._batch_view(real), d_before=prob, d_after=prob, moved=0.0,
         )
 
@@ -201,7 +201,7 @@ class Stepper:
             self._z_last = z  # Trainer.step trains G on the last D update's fakes
         return self._record(
             updates="D", frozen="G", label=0.0, loss=float(loss.detach()), applied_loss=applied,
-            layer_grads=_norms(self.d_groups, {id(p): g for p, g in zip(tr.d_params, grads)}),
+            layer_grads=_norms(self.d_groups, dict(zip(map(id, tr.d_params), grads, strict=True))),
             applied_grads=_norms(self.d_groups, {id(p): p.grad for p in tr.d_params}),
             batch=self._batch_view(fake), d_before=before, d_after=after, moved=moved,
             extra={"real_before": real_before, "real_after": self._d_prob(real),

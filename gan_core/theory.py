@@ -104,7 +104,7 @@ class Mixture:
             raise ValueError("standard deviations must be > 0")
 
     @classmethod
-    def gaussian(cls, mean: float, std: float) -> "Mixture":
+    def gaussian(cls, mean: float, std: float) -> Mixture:
         return cls((1.0,), (float(mean),), (float(std),))
 
     def pdf(self, x) -> np.ndarray:
@@ -112,7 +112,7 @@ class Mixture:
         w = np.asarray(self.weights, dtype=float)
         w = w / w.sum()
         out = np.zeros_like(x)
-        for wi, m, s in zip(w, self.means, self.stds):
+        for wi, m, s in zip(w, self.means, self.stds, strict=True):
             out += wi * np.exp(-0.5 * ((x - m) / s) ** 2) / (s * math.sqrt(2 * math.pi))
         return out
 
@@ -122,11 +122,12 @@ class Mixture:
         return np.asarray(self.means)[idx] + np.asarray(self.stds)[idx] * rng.standard_normal(n)
 
 
-def grid_for(*dens: Mixture, sigmas: float = 12.0, per_std: int = 40, max_points: int = 400_001) -> np.ndarray:
+def grid_for(*dens: Mixture, sigmas: float = 12.0, per_std: int = 40,
+             max_points: int = 400_001) -> np.ndarray:
     """An integration grid covering every component to ``sigmas`` standard deviations, with at
     least ``per_std`` points per smallest standard deviation (trapezoid error far below 1e-9)."""
-    lo = min(m - sigmas * s for d in dens for m, s in zip(d.means, d.stds))
-    hi = max(m + sigmas * s for d in dens for m, s in zip(d.means, d.stds))
+    lo = min(m - sigmas * s for d in dens for m, s in zip(d.means, d.stds, strict=True))
+    hi = max(m + sigmas * s for d in dens for m, s in zip(d.means, d.stds, strict=True))
     smallest = min(s for d in dens for s in d.stds)
     n = int(min(max_points, max(2001, math.ceil((hi - lo) / smallest * per_std) + 1)))
     return np.linspace(lo, hi, n)

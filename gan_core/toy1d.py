@@ -174,8 +174,8 @@ class Toy1D(Trainer):
         self.note = ""
         self.batches = _RealBills(cfg.data, cfg.batch, np.random.default_rng(cfg.seed))
         self.fixed_z = torch.randn(view_samples, 1, generator=self.gen)
-        self.view_real = torch.from_numpy(
-            cfg.data.sample(view_samples, np.random.default_rng(cfg.seed + 1)).astype(np.float32)).unsqueeze(1)
+        view_real = cfg.data.sample(view_samples, np.random.default_rng(cfg.seed + 1))
+        self.view_real = torch.from_numpy(view_real.astype(np.float32)).unsqueeze(1)
         self.fixed_y = None
         self.g_steps = 0
         self.d_steps = 0
@@ -245,9 +245,11 @@ class Toy1D(Trainer):
         else:
             p_data = cfg.data.pdf(xs)
             p_g = kde(f, xs)
-            d_curve = torch.sigmoid(self.d(torch.from_numpy(xs.astype(np.float32)).unsqueeze(1))).double().numpy()
+            x_column = torch.from_numpy(xs.astype(np.float32)).unsqueeze(1)
+            d_curve = torch.sigmoid(self.d(x_column)).double().numpy()
             z_lines = np.linspace(-2.5, 2.5, 21)
-            x_lines = self.g(torch.from_numpy(z_lines.astype(np.float32)).unsqueeze(1)).double().numpy().ravel()
+            z_column = torch.from_numpy(z_lines.astype(np.float32)).unsqueeze(1)
+            x_lines = self.g(z_column).double().numpy().ravel()
         return View1D(
             step=self.g_steps, d_steps=self.d_steps, xs=xs, p_data=p_data, p_g=p_g, d_curve=d_curve,
             z_lines=z_lines, x_lines=x_lines, pass_rate=float((d_fake > 0.5).float().mean()),

@@ -15,7 +15,7 @@ def _leave_legacy_pages_mode() -> None:
         import streamlit as st
         from streamlit.runtime.pages_manager import PagesManager
         from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-    except Exception:  # noqa: BLE001 - not running under streamlit
+    except Exception:  # not running under streamlit
         return
     if get_script_run_ctx(suppress_warning=True) is None:
         return

@@ -13,8 +13,9 @@ def path_cards() -> None:
     """One bordered card per page after home, in the order of ui.nav.PAGES (files that exist)."""
     steps = [p for p in nav.available_pages() if p.slug != "home"]
     for start in range(0, len(steps), CARDS_PER_ROW):
-        cols = st.columns(CARDS_PER_ROW)
-        for col, (i, spec) in zip(cols, enumerate(steps[start : start + CARDS_PER_ROW], start=start + 1)):
+        row = steps[start : start + CARDS_PER_ROW]
+        cols = st.columns(CARDS_PER_ROW)  # the last row may have fewer cards than columns
+        for col, (i, spec) in zip(cols, enumerate(row, start=start + 1), strict=False):
             with col.container(border=True):
                 st.caption(t("home.step", n=i))
                 st.page_link(nav.page_file(spec.slug), label=t(spec.title_key), icon=spec.icon)
@@ -28,7 +29,8 @@ def classroom_note(preset_names: list[str]) -> None:
     st.code(f"python -m gan_core train --preset {first} --out runs/{first}", language="bash")
     st.caption(t("home.teacher_all"))
     names = " ".join(preset_names)
-    st.code(f'for p in {names}; do\n  python -m gan_core train --preset "$p" --out "runs/$p"\ndone', language="bash")
+    loop = f'for p in {names}; do\n  python -m gan_core train --preset "$p" --out "runs/$p"\ndone'
+    st.code(loop, language="bash")
     st.caption(t("home.teacher_cache", presets=", ".join(preset_names)))
     st.markdown(t("home.teacher_share"))
     st.code("?preset=quick&lr_g=0.0002&lr_d=0.0002&steps=1200", language=None)

@@ -15,8 +15,8 @@ def anatomy_rows(arch: str, nz: int) -> dict:
     a = anatomy(arch, nz)
 
     def rows(layers):
-        return [{"name": r.name, "kind": r.kind, "shape": " × ".join(str(s) for s in r.shape), "params": r.params}
-                for r in layers]
+        return [{"name": r.name, "kind": r.kind, "shape": " × ".join(str(s) for s in r.shape),
+                 "params": r.params} for r in layers]
 
     return {"g": rows(a.g_rows), "d": rows(a.d_rows), "g_params": a.g_params, "d_params": a.d_params}
 
@@ -29,7 +29,8 @@ def layer_table(rows: list[dict]) -> None:
     )
 
 
-def link(slug: str, label_key: str, icon: str = ":material/arrow_forward:", query: dict | None = None) -> None:
+def link(slug: str, label_key: str, icon: str = ":material/arrow_forward:",
+         query: dict | None = None) -> None:
     """A link to a page of the app, or plain text if that page is not installed."""
     label = t(label_key)
     if any(p.slug == slug for p in nav.available_pages()):

@@ -57,7 +57,8 @@ def loss_figure(history: dict, step: int | None = None) -> go.Figure:
     if len(x):
         sd, sg = smooth(ld), smooth(lg)
         x, ld, lg, sd, sg = _thin(x, ld, lg, sd, sg)
-        for y, s, colour, name in ((ld, sd, D_COLOUR, t("figures.loss_d")), (lg, sg, G_COLOUR, t("figures.loss_g"))):
+        curves = ((ld, sd, D_COLOUR, t("figures.loss_d")), (lg, sg, G_COLOUR, t("figures.loss_g")))
+        for y, s, colour, name in curves:
             fig.add_scatter(x=x, y=y, mode="lines", line=dict(color=colour, width=1), opacity=0.25,
                             showlegend=False, hoverinfo="skip")
             fig.add_scatter(x=x, y=s, mode="lines", line=dict(color=colour, width=2.5), name=name)
@@ -72,8 +73,10 @@ def dprob_figure(history: dict, step: int | None = None) -> go.Figure:
     fig = _base(t("figures.dprob"), t("figures.probability"))
     if len(x):
         x, dr, df = _thin(x, smooth(dr), smooth(df))
-        fig.add_scatter(x=x, y=dr, mode="lines", line=dict(color=REAL_COLOUR, width=2.5), name=t("figures.d_real"))
-        fig.add_scatter(x=x, y=df, mode="lines", line=dict(color=G_COLOUR, width=2.5), name=t("figures.d_fake"))
+        fig.add_scatter(x=x, y=dr, mode="lines", line=dict(color=REAL_COLOUR, width=2.5),
+                        name=t("figures.d_real"))
+        fig.add_scatter(x=x, y=df, mode="lines", line=dict(color=G_COLOUR, width=2.5),
+                        name=t("figures.d_fake"))
     fig.add_hline(y=0.5, line=dict(color="#888", dash="dash", width=1),
                   annotation_text=t("figures.half"), annotation_position="bottom right")
     fig.update_yaxes(range=[0, 1])

@@ -10,7 +10,7 @@ This module imports streamlit lazily so catalogues can be checked without it.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 LANGS = ("ko", "en")
@@ -20,7 +20,7 @@ LOCALE_DIR = Path(__file__).parent / "locales"
 LANG_KEY = "lang"  # st.session_state key of the sidebar switch
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(lang: str) -> dict[str, str]:
     """All strings of one language, flattened to ``area.name`` keys."""
     out: dict[str, str] = {}
@@ -44,7 +44,7 @@ def current_lang() -> str:
         import streamlit as st
 
         lang = st.session_state.get(LANG_KEY)
-    except Exception:  # noqa: BLE001 - no script run context
+    except Exception:  # no script run context
         lang = None
     return lang if lang in LANGS else DEFAULT_LANG
 

@@ -40,7 +40,9 @@ def show(result, key_prefix: str = "latent") -> None:
         return
     from gan_core.latent import MAX_FRAMES, MODES
 
-    k = lambda name: f"{key_prefix}_{name}_{cfg.key}"  # noqa: E731 - keys per run
+    def k(name: str) -> str:  # widget keys per run
+        return f"{key_prefix}_{name}_{cfg.key}"
+
     with st.expander(t("latent.title", nz=cfg.nz), icon=":material/linear_scale:"):
         st.caption(t("latent.intro", nz=cfg.nz))
         if cfg.clusters:  # self-conditioned: coordinate 0 also picks the look-alike group
@@ -53,7 +55,8 @@ def show(result, key_prefix: str = "latent") -> None:
         seed_a = int(c1.number_input(t("latent.seed_a"), 0, 10**6, 1, key=k("a")))
         seed_b = int(c2.number_input(t("latent.seed_b"), 0, 10**6, 2, key=k("b")))
         frames = int(c3.slider(t("latent.frames"), 3, min(16, MAX_FRAMES), 10, key=k("frames")))
-        mode = c4.radio(t("latent.mode"), MODES, index=1, key=k("mode"), format_func=option_label("latent.mode_"))
+        mode = c4.radio(t("latent.mode"), MODES, index=1, key=k("mode"),
+                        format_func=option_label("latent.mode_"))
         st.image(_strip(cfg.key, seed_a, seed_b, frames, mode, label, result), width="stretch",
                  caption=t("latent.interp_caption", a=seed_a, b=seed_b))
         st.caption(t("latent.mode_help"))

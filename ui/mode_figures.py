@@ -49,7 +49,7 @@ def _arrow_xy(xy: np.ndarray, uv: np.ndarray, length: float) -> tuple[list, list
     scale = np.clip(norm / top, 0.15, 1.0) * length / np.maximum(norm, 1e-12)
     end = xy + uv * scale[:, None]
     xs, ys = [], []
-    for (x0, y0), (x1, y1) in zip(xy.tolist(), end.tolist()):
+    for (x0, y0), (x1, y1) in zip(xy.tolist(), end.tolist(), strict=True):
         xs += [x0, x1, None]
         ys += [y0, y1, None]
     return xs, ys
@@ -74,7 +74,8 @@ def _frame_traces(snap, cfg, layers: set, heat_axis: np.ndarray) -> list[go.Base
                                  name=t("mode_collapse.layer_manifold"), hoverinfo="skip"))
     if "fake" in layers:
         pts = np.asarray(snap.samples)[:MAX_FAKE_POINTS]
-        traces.append(go.Scattergl(x=pts[:, 0], y=pts[:, 1], mode="markers", name=t("mode_collapse.layer_fake"),
+        traces.append(go.Scattergl(x=pts[:, 0], y=pts[:, 1], mode="markers",
+                                   name=t("mode_collapse.layer_fake"),
                                    marker=dict(color=G_COLOUR, size=4, opacity=0.7), hoverinfo="skip"))
     if "arrows" in layers:
         xy, uv = ex.get("arrow_xy"), ex.get("arrow_uv")
@@ -99,18 +100,27 @@ def layered_figure(result, layers, real: np.ndarray, start: int | None = None) -
     fig = go.Figure()
     n_static = 0
     if "real" in layers:
-        fig.add_trace(go.Scattergl(x=real[:, 0], y=real[:, 1], mode="markers", name=t("mode_collapse.layer_real"),
+        fig.add_trace(go.Scattergl(x=real[:, 0], y=real[:, 1], mode="markers",
+                                   name=t("mode_collapse.layer_real"),
                                    marker=dict(color=REAL_COLOUR, size=3, opacity=0.5), hoverinfo="skip"))
         n_static = 1
     moving = _frame_traces(snaps[start], cfg, layers, heat_axis)
     for tr in moving:
         fig.add_trace(tr)
     ids = list(range(n_static, n_static + len(moving)))
-    label = lambda s: t("mode_collapse.frame_label", step=s.step)  # noqa: E731
+    def label(snapshot) -> str:
+        return t("mode_collapse.frame_label", step=snapshot.step)
+
     if moving and len(snaps) > 1:
         fig.frames = [go.Frame(data=_frame_traces(s, cfg, layers, heat_axis), traces=ids, name=str(i),
                                layout=dict(title=dict(text=label(s))))
                       for i, s in enumerate(snaps)]
+        play = dict(label="▶", method="animate",
+                    args=[None, dict(frame=dict(duration=450, redraw=True), fromcurrent=True,
+                                     transition=dict(duration=0))])
+        pause = dict(label="❚❚", method="animate",
+                     args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False),
+                                        transition=dict(duration=0))])
         steps = [dict(method="animate", label=str(s.step),
                       args=[[str(i)], dict(mode="immediate", frame=dict(duration=0, redraw=True),
                                             transition=dict(duration=0))])
@@ -119,14 +129,7 @@ def layered_figure(result, layers, real: np.ndarray, start: int | None = None) -
             sliders=[dict(active=start, steps=steps, x=0.08, len=0.92, y=0, yanchor="top",
                           currentvalue=dict(prefix=t("mode_collapse.slider_prefix") + " "), pad=dict(t=30))],
             updatemenus=[dict(type="buttons", direction="left", x=0.0, y=0, xanchor="left", yanchor="top",
-                              pad=dict(t=40, r=10), showactive=False, buttons=[
-                                  dict(label="▶", method="animate",
-                                       args=[None, dict(frame=dict(duration=450, redraw=True), fromcurrent=True,
-                                                        transition=dict(duration=0))]),
-                                  dict(label="❚❚", method="animate",
-                                       args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False),
-                                                          transition=dict(duration=0))]),
-                              ])],
+                              pad=dict(t=40, r=10), showactive=False, buttons=[play, pause])],
         )
     fig.update_layout(
         title=dict(text=label(snaps[start]), x=0.01, font=dict(size=15)), height=560,
@@ -141,10 +144,11 @@ def layered_figure(result, layers, real: np.ndarray, start: int | None = None) -
 def metrics_figure(series: dict, n_modes: int, step: int | None = None) -> go.Figure:
     """Modes captured (left axis) and high-quality share (right axis) against the step."""
     fig = go.Figure()
-    fig.add_scatter(x=series["step"], y=series["captured"], mode="lines+markers", name=t("mode_collapse.captured"),
-                    line=dict(color=G_COLOUR, width=2.5))
+    fig.add_scatter(x=series["step"], y=series["captured"], mode="lines+markers",
+                    name=t("mode_collapse.captured"), line=dict(color=G_COLOUR, width=2.5))
     fig.add_scatter(x=series["step"], y=100 * np.asarray(series["hq_share"]), mode="lines+markers",
-                    name=t("mode_collapse.hq_share"), yaxis="y2", line=dict(color=REAL_COLOUR, width=2, dash="dot"))
+                    name=t("mode_collapse.hq_share"), yaxis="y2",
+                    line=dict(color=REAL_COLOUR, width=2, dash="dot"))
     fig.update_layout(
         title=dict(text=t("mode_collapse.metrics_title"), x=0.01, font=dict(size=15)), height=320,
         margin=dict(l=10, r=10, t=40, b=10), template="plotly_white",
@@ -211,7 +215,8 @@ def compare_figure(names: list[str], captured: list[float], hq: list[float], n_m
     fig.add_bar(x=names, y=[h * n_modes for h in hq], name=t("mode_collapse.hq_share_scaled"),
                 marker_color=REAL_COLOUR, text=[f"{100 * h:.0f}%" for h in hq], textposition="outside")
     fig.update_layout(
-        title=dict(text=t("mode_collapse.compare_title"), x=0.01, font=dict(size=15)), height=340, barmode="group",
+        title=dict(text=t("mode_collapse.compare_title"), x=0.01, font=dict(size=15)), height=340,
+        barmode="group",
         margin=dict(l=10, r=10, t=40, b=10), template="plotly_white",
         yaxis=dict(title=t("mode_collapse.captured"), range=[0, n_modes * 1.18]),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
@@ -229,7 +234,8 @@ def class_histogram_figure(rows: list[tuple[str, np.ndarray]]) -> go.Figure:
     fig.add_hline(y=10, line=dict(color="#555", dash="dash", width=1.5),
                   annotation_text=t("mode_collapse.uniform"), annotation_position="top right")
     fig.update_layout(
-        title=dict(text=t("mode_collapse.hist_title"), x=0.01, font=dict(size=15)), height=320, barmode="group",
+        title=dict(text=t("mode_collapse.hist_title"), x=0.01, font=dict(size=15)), height=320,
+        barmode="group",
         margin=dict(l=10, r=10, t=40, b=10), template="plotly_white",
         xaxis=dict(title=t("mode_collapse.digit_class")), yaxis=dict(title=t("mode_collapse.share_pct")),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),

@@ -107,7 +107,8 @@ def findings(dataset: str, results: dict) -> list[str]:
         base = base_of.get(name)
         if base is not None and base in results:
             b = stats[base]
-            lines.append(t("mode_collapse.finding_vs", base=base, changes=change_text(results[base].config, r.config),
+            changes = change_text(results[base].config, r.config)
+            lines.append(t("mode_collapse.finding_vs", base=base, changes=changes,
                            base_captured=b.captured, base_hq=f"{100 * b.hq_share:.0f}", **common))
         else:
             lines.append(t("mode_collapse.finding_first", **common))
@@ -131,7 +132,7 @@ def real_sample(dataset: str, n: int = 1500) -> np.ndarray:
 # ---- digits -------------------------------------------------------------------------------
 def classifier_ready() -> bool:
     try:
-        from gan_core.metrics import CLASSIFIER_FILE
+        from gan_core.classifier import CLASSIFIER_FILE
     except ImportError:
         return False
     return CLASSIFIER_FILE.exists()
@@ -139,10 +140,10 @@ def classifier_ready() -> bool:
 
 def classifier_caption() -> str | None:
     try:
-        from gan_core.metrics import classifier_info
+        from gan_core.classifier import classifier_info
 
         info = classifier_info()
-    except Exception:  # noqa: BLE001 - a missing or odd sidecar only hides the caption
+    except Exception:  # a missing or odd sidecar only hides the caption
         return None
     acc = info.get("heldout_accuracy")
     data = info.get("data")
@@ -166,6 +167,6 @@ def digit_reports(rows: list) -> list[tuple[str, dict]]:
             continue
         try:
             out.append((name, digit_report(result.config.key, result)))
-        except Exception:  # noqa: BLE001 - one bad run must not break the page
+        except Exception:  # one bad run must not break the page
             st.warning(t("mode_collapse.digit_failed", name=name), icon=":material/warning:")
     return out

@@ -45,7 +45,7 @@ def read_image(data: bytes, *, animated: str = "first_frame", reduce_to: int | N
     except ImageError as err:
         st.error(error_message(err), icon=":material/broken_image:")
         return None
-    except Exception:  # noqa: BLE001 - never let a decoder bug reach the page as a traceback
+    except Exception:  # never let a decoder bug reach the page as a traceback
         st.error(t("uploads.err_corrupt"), icon=":material/broken_image:")
         return None
     if show_notices:

@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from gan_core.conditional import label_agreement
-    from gan_core.metrics import classifier_info
+    from gan_core.classifier import classifier_info
     from gan_core.runs import run_sync
 
     cfg = PRESETS[args.preset]

@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from gan_core import metrics  # noqa: E402
-from gan_core.config import PRESETS, apply_overrides  # noqa: E402
-from gan_core.train import RunResult, Trainer, generate  # noqa: E402
+from gan_core import classifier, metrics
+from gan_core.config import PRESETS, apply_overrides
+from gan_core.train import RunResult, Trainer, generate
 
 GOAL_SECONDS, GOAL_SCORE, GOAL_SHARE = 60.0, 8.0, 0.05
 
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    metrics.load_classifier()  # loaded once, outside the timed runs
+    classifier.load_classifier()  # loaded once, outside the timed runs
 
     names = [n.strip() for n in args.presets.split(",") if n.strip()]
     finals = {}

@@ -113,10 +113,11 @@ def cmd_prepare_mnist(args: argparse.Namespace) -> int:
 
 
 def cmd_make_classifier(args: argparse.Namespace) -> int:
-    from gan_core.metrics import make_classifier
+    from gan_core.classifier import make_classifier
+    from gan_core.metrics import real_reference
 
     command = "python -m gan_core make-classifier --out " + args.out
-    path = make_classifier(Path(args.out), command)
+    path = make_classifier(Path(args.out), command, reference=real_reference)
     print(f"wrote {path}")
     return 0
 

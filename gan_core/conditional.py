@@ -2,7 +2,7 @@
 
 A conditional generator takes (z, y): the label y picks the digit, the noise z the handwriting.
 ``label_agreement`` asks for ``per_class`` samples of every digit and reports, per digit d, the
-share that the shipped digit classifier (gan_core.metrics) reads as d.
+share that the shipped digit classifier (gan_core.classifier) reads as d.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Callable
 
 import numpy as np
 
+from gan_core import classifier
 from gan_core.train import RunResult, generate
 
 N_CLASSES = 10
@@ -46,10 +47,9 @@ def label_agreement(result: RunResult, per_class: int = 200, seed: int = AGREEME
     """{"per_digit": array of 10 rates, "mean": float, "per_class": n}.
 
     ``predict`` maps uint8 images to N x 10 class probabilities (default: the shipped
-    classifier, gan_core.metrics.predict_proba).
+    classifier, gan_core.classifier.predict_proba).
     """
-    if predict is None:
-        from gan_core.metrics import predict_proba as predict
+    predict = predict or classifier.predict_proba
     images, labels = class_grid(result, per_class, seed)
     guess = np.asarray(predict(images)).argmax(1)
     per_digit = np.array([(guess[labels == d] == d).mean() for d in range(N_CLASSES)])

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from gan_core import metrics, modes
+from gan_core.classifier import CLASSIFIER_FILE
 from gan_core.train import RunResult, generate
 
 
@@ -17,7 +18,7 @@ def image_run_metrics(result: RunResult) -> dict[str, Any]:
     """Score, Frechet distance and class coverage of EVAL_SAMPLES fresh samples drawn with
     the fixed noise seed EVAL_SEED (every run is measured on the same noise); {} when the
     classifier file is missing."""
-    if not metrics.CLASSIFIER_FILE.exists():
+    if not CLASSIFIER_FILE.exists():
         return {}
     samples = generate(result, metrics.EVAL_SAMPLES, seed=metrics.EVAL_SEED)
     return metrics.evaluate_images(samples)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gan_core import metrics
+from gan_core import classifier, metrics
 from gan_core.data import toy_modes, toy_sigma
 from gan_core.train import generate
 
@@ -160,7 +160,7 @@ def digit_report(images: np.ndarray, probs: np.ndarray) -> dict:
 def digit_run_report(result) -> dict:
     """``digit_report`` on the run's standard evaluation samples (2,000, fixed noise seed)."""
     images = generate(result, metrics.EVAL_SAMPLES, seed=metrics.EVAL_SEED)
-    return digit_report(images, metrics.predict_proba(images))
+    return digit_report(images, classifier.predict_proba(images))
 
 
 # ---- comparing runs -----------------------------------------------------------------------

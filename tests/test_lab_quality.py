@@ -7,7 +7,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from gan_core import bookrun, files, metrics
+from gan_core import bookrun, classifier, files
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,7 +65,7 @@ def test_lab_opens_the_book_run_with_timeline_and_quality(tiny_book, monkeypatch
     shown = {m.label: m.value for m in at.metric}
     assert shown["Classifier score"] == f"{r.metrics['score']:.2f}"
     assert shown["Digits covered"] == f"{r.metrics['classes_covered']} / 10"
-    real = metrics.classifier_info()["real_reference"]
+    real = classifier.classifier_info()["real_reference"]
     assert any(c.value == f"Real digits: {real['score']:.2f}" for c in at.caption)
 
 

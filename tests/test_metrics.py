@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from gan_core import evaluate, files, metrics
+from gan_core import classifier, evaluate, files, metrics
 from gan_core.data import mnist5k_split
 
 
@@ -70,10 +70,10 @@ def test_class_coverage_counts_classes_above_five_percent():
 
 # ---- the shipped classifier ----------------------------------------------------------------
 def test_shipped_classifier_is_accurate_on_held_out_digits():
-    info = json.loads(metrics.sidecar_path(metrics.CLASSIFIER_FILE).read_text())
-    assert info["sha256"] == files.sha256_file(metrics.CLASSIFIER_FILE)
+    info = json.loads(classifier.sidecar_path(classifier.CLASSIFIER_FILE).read_text())
+    assert info["sha256"] == files.sha256_file(classifier.CLASSIFIER_FILE)
     _, held = mnist5k_split()
-    acc = metrics.accuracy(metrics.load_classifier(), held.images, held.labels)
+    acc = classifier.accuracy(classifier.load_classifier(), held.images, held.labels)
     assert acc >= 0.95
     assert acc == pytest.approx(info["heldout_accuracy"], abs=1e-4)
 
@@ -86,7 +86,7 @@ def test_real_digits_score_high_and_sit_at_distance_zero_from_themselves():
     assert out["fd"] == pytest.approx(0.0, abs=1e-6)
     blank = metrics.evaluate_images(np.zeros((100, 28, 28), np.uint8))
     assert blank["score"] == pytest.approx(1.0, abs=1e-6)  # one picture -> one class
-    assert blank["fd"] > 10 * metrics.classifier_info()["real_reference"]["fd"]
+    assert blank["fd"] > 10 * classifier.classifier_info()["real_reference"]["fd"]
 
 
 def test_evaluate_run_on_a_tiny_image_run():

@@ -84,7 +84,7 @@ def test_page_with_finished_runs(lang, fresh_pool, clear_st_caches, small_ring_s
 @pytest.fixture
 def fake_classifier(monkeypatch):
     """A stand-in for the shipped digit classifier: labels a digit by its ink (deterministic)."""
-    from gan_core import metrics
+    from gan_core import classifier
     from ui import mode_view
 
     def proba(images, model=None):
@@ -92,9 +92,9 @@ def fake_classifier(monkeypatch):
         cls = np.clip((ink / 12).astype(int), 0, 9)
         return np.eye(10)[cls]
 
-    monkeypatch.setattr(metrics, "predict_proba", proba)
+    monkeypatch.setattr(classifier, "predict_proba", proba)
     monkeypatch.setattr(mode_view, "classifier_ready", lambda: True)
-    monkeypatch.setattr(metrics, "classifier_info", lambda: {"heldout_accuracy": 0.987, "data": {"heldout": 500}})
+    monkeypatch.setattr(classifier, "classifier_info", lambda: {"heldout_accuracy": 0.987, "data": {"heldout": 500}})
     return proba
 
 

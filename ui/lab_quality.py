@@ -18,7 +18,7 @@ BOOK_KEY = "lab_book_open"
 
 @st.cache_resource(show_spinner=False)
 def _real_reference() -> dict:
-    from gan_core.metrics import classifier_info
+    from gan_core.classifier import classifier_info
 
     return dict(classifier_info().get("real_reference", {}))
 

@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.appserver import AppServer, launch_chromium  # noqa: E402
+from tests.appserver import AppServer, launch_chromium  # noqa: E402
 from ui.i18n import t  # noqa: E402
 
 GOAL_RSS_MB = 1536
@@ -73,7 +73,7 @@ def _problems(page) -> tuple[list[str], bool]:
             if page.locator('[data-testid="stException"]').count():
                 found.append("exception box")
             return found, True
-        except Exception:  # noqa: BLE001 - retried; a renderer busy for minutes is reported
+        except Exception:  # retried; a renderer busy for minutes is reported
             time.sleep(5)
     return [], False
 
@@ -108,7 +108,7 @@ def phase(browser, server: AppServer, n: int, preset: str, distinct: bool, journ
             try:
                 if page.get_by_text(done_text).count() or page.get_by_text(cached_text).count():
                     finished[i] = time.perf_counter() - t0
-            except Exception:  # noqa: BLE001 - a renderer too busy to answer: ask again next round
+            except Exception:  # a renderer too busy to answer: ask again next round
                 pass
         time.sleep(0.5)
     unreadable = 0

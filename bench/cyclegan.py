@@ -67,10 +67,10 @@ def rss_child(size: str, photo: str, mode: str = "fp32") -> None:
 
 
 def peak_rss_mb() -> float:
-    """This process's own peak resident set in MB (VmHWM; see ``bench.appserver.status_mb``)."""
+    """This process's own peak resident set in MB (VmHWM; see ``tests.appserver.status_mb``)."""
     import resource
 
-    from bench.appserver import status_mb
+    from tests.appserver import status_mb
 
     try:
         return status_mb("VmHWM")

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.appserver import AppServer, launch_chromium  # noqa: E402
+from tests.appserver import AppServer, launch_chromium  # noqa: E402
 
 GOAL = 3.0
 

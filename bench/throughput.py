@@ -1,10 +1,10 @@
-"""Engine vs the seed's own loop on the seed-book preset (seed 000's MLPs, batch 512).
+"""Engine vs the textbook's plain PyTorch loop on the seed-book preset (the book's MLPs, batch 512).
 
-Both are measured in this one process, in interleaved blocks (engine, seed, engine, seed, ...)
+Both are measured in this one process, in interleaved blocks (engine, book, engine, book, ...)
 so that a noisy neighbour slows both alike. For each we report images per second (median
 over blocks, wall clock and CPU time), and the fraction of this machine's measured matmul
 ceiling that the step reaches, counting the FLOPs of every Linear layer's forward and backward
-passes from the layer shapes. The last lines are the figures the issue asks for.
+passes from the layer shapes. The last lines are the figures to compare.
 
     python bench/throughput.py [--rounds 6] [--iters 6] [--threads N]
 
@@ -22,13 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
+import torch
+from torch import nn
 
-from bench.seed_reference import SeedLoop  # noqa: E402
-from gan_core.config import PRESETS  # noqa: E402
-from gan_core.data import mnist5k  # noqa: E402
-from gan_core.train import Trainer  # noqa: E402
+from gan_core.config import PRESETS
+from gan_core.data import mnist5k
+from gan_core.train import Trainer
+from tests.reference_loop import BookLoop
 
 
 def matmul_ceiling(n: int = 2048, reps: int = 8) -> float:
@@ -49,7 +49,7 @@ def _linear_flops(model: nn.Module, batch: int) -> list[float]:
 
 
 def flops_per_iteration(g: nn.Module, d: nn.Module, batch: int) -> dict[str, float]:
-    """Matmul FLOPs of one training iteration (k = 1) for the seed's loop and for the engine.
+    """Matmul FLOPs of one training iteration (k = 1) for the book's loop and for the engine.
 
     A Linear layer costs F forward, F for its weight gradient and F for its input gradient;
     the input gradient is skipped where the input needs none (data, detached fakes, z).
@@ -58,11 +58,11 @@ def flops_per_iteration(g: nn.Module, d: nn.Module, batch: int) -> dict[str, flo
     sg, sd = sum(fg), sum(fd)
     g_bwd = sg + (sg - fg[0])  # weight grads + input grads above the first layer (z needs none)
     d_bwd_data = sd + (sd - fd[0])  # D on real or detached fakes
-    seed = (sg + 2 * sd + 2 * d_bwd_data  # D step: G(z).detach(), D(real), D(fake), both backward
+    book = (sg + 2 * sd + 2 * d_bwd_data  # D step: G(z).detach(), D(real), D(fake), both backward
             + sg + sd + 2 * sd + g_bwd)  # G step: fresh G(z), D forward, D weight+input grads, G back
     engine = (sg + 2 * sd + 2 * d_bwd_data  # D step: one G forward kept for G, D on real+fake
               + sd + sd + g_bwd)  # G step: reuses the fakes, D frozen -> input grads only
-    return {"seed": seed, "engine": engine}
+    return {"book": book, "engine": engine}
 
 
 def _cpu() -> float:
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     trainer = Trainer(cfg)
     trainer.g.train()
     trainer.d.train()
-    ref = SeedLoop(data.images, data.labels, batch=cfg.batch, nz=cfg.nz, lr=cfg.lr_g)
+    ref = BookLoop(data.images, data.labels, batch=cfg.batch, nz=cfg.nz, lr=cfg.lr_g)
     ref.load_engine_weights(trainer.g, trainer.d)
     ref.generator.train()
     ref.discriminator.train()
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
         nonlocal batches
         try:
             image, _ = next(batches)
-        except StopIteration:  # a new epoch, as the seed's outer loop starts one
+        except StopIteration:  # a new epoch, as the book's outer loop starts one
             batches = iter(ref.loader)
             image, _ = next(batches)
         ref.step(image)
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
         trainer.step()
         return cfg.batch
 
-    sides = {"engine": engine_iteration, "seed": ref_iteration}
+    sides = {"engine": engine_iteration, "book": ref_iteration}
     for fn in sides.values():  # warm-up: allocator, thread pool, first DataLoader epoch
         for _ in range(2):
             fn()
@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {cfg.batch}, "
           f"{args.rounds} interleaved blocks x {args.iters} iterations per side")
-    print(f"FLOPs per iteration: seed loop {flops['seed'] / 1e9:.1f} GFLOP, engine {flops['engine'] / 1e9:.1f} GFLOP")
+    print(f"FLOPs per iteration: book loop {flops['book'] / 1e9:.1f} GFLOP, "
+          f"engine {flops['engine'] / 1e9:.1f} GFLOP")
     res = {}
     for name in sides:
         ips = statistics.median(wall[name])
@@ -133,11 +134,12 @@ def main(argv: list[str] | None = None) -> None:
         res[name] = (ips, ips_cpu, gflops)
         print(f"{name:>6}: {ips:7.0f} images/s wall (blocks {min(wall[name]):.0f}-{max(wall[name]):.0f}), "
               f"{ips_cpu:7.0f} images per CPU-second; {gflops:6.1f} GFLOP/s")
-    print(f"matmul ceiling (2048^3 fp32, best over {3 * args.rounds + 8} runs between blocks): {ceiling:.1f} GFLOP/s")
+    print(f"matmul ceiling (2048^3 fp32, best over {3 * args.rounds + 8} runs between blocks): "
+          f"{ceiling:.1f} GFLOP/s")
     print(f"engine fraction of ceiling: {res['engine'][2] / ceiling:.2f}")
-    print(f"seed loop fraction of ceiling: {res['seed'][2] / ceiling:.2f}")
-    print(f"engine/seed images per CPU-second: {res['engine'][1] / res['seed'][1]:.2f}x")
-    print(f"engine/seed images/s (wall): {res['engine'][0] / res['seed'][0]:.2f}x (goal >= 1.8x)")
+    print(f"book loop fraction of ceiling: {res['book'][2] / ceiling:.2f}")
+    print(f"engine/book images per CPU-second: {res['engine'][1] / res['book'][1]:.2f}x")
+    print(f"engine/book images/s (wall): {res['engine'][0] / res['book'][0]:.2f}x (goal >= 1.8x)")
 
 
 if __name__ == "__main__":

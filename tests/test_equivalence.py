@@ -1,11 +1,11 @@
-"""The engine's step does the seed's maths: same weights, batch and noise -> same losses."""
+"""The engine's step does the textbook loop's maths: same weights, batch and noise -> same losses."""
 import pytest
 import torch
 
-from bench.seed_reference import SeedLoop
 from gan_core.config import PRESETS
 from gan_core.data import mnist5k
 from gan_core.train import Trainer, image_tensors
+from tests.reference_loop import BookLoop
 
 
 @pytest.fixture(scope="module")
@@ -13,12 +13,12 @@ def pair():
     cfg = PRESETS["seed-book"].replace(batch=64)
     data = mnist5k()
     trainer = Trainer(cfg)
-    ref = SeedLoop(data.images, data.labels, batch=cfg.batch, nz=cfg.nz, lr=cfg.lr_g)
+    ref = BookLoop(data.images, data.labels, batch=cfg.batch, nz=cfg.nz, lr=cfg.lr_g)
     ref.load_engine_weights(trainer.g, trainer.d)
     return trainer, ref
 
 
-def test_one_engine_step_equals_one_seed_step(pair, monkeypatch):
+def test_one_engine_step_equals_one_book_step(pair, monkeypatch):
     trainer, ref = pair
     x, _, _ = image_tensors("mnist5k")
     real = x[:64].clone()
@@ -33,13 +33,13 @@ def test_one_engine_step_equals_one_seed_step(pair, monkeypatch):
     ref.generator.train(), ref.discriminator.eval()
 
     loss_d, loss_g, *_ = trainer.step()
-    ref_d, ref_g = ref.step(ref_batch, z_d=z, z_g=z)  # the seed draws fresh noise; pinned here
+    ref_d, ref_g = ref.step(ref_batch, z_d=z, z_g=z)  # the book draws fresh noise; pinned here
     assert loss_d == pytest.approx(ref_d.item(), abs=1e-5)
     assert loss_g == pytest.approx(ref_g.item(), abs=1e-5)
     # and both optimisers moved the weights the same way
-    for a, b in zip(trainer.g.parameters(), ref.generator.parameters()):
+    for a, b in zip(trainer.g.parameters(), ref.generator.parameters(), strict=True):
         assert torch.allclose(a, b, atol=1e-6)
-    for a, b in zip(trainer.d.parameters(), ref.discriminator.parameters()):
+    for a, b in zip(trainer.d.parameters(), ref.discriminator.parameters(), strict=True):
         assert torch.allclose(a, b, atol=1e-6)
     # a second step from the updated weights still agrees
     loss_d2, loss_g2, *_ = trainer.step()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.appserver import CHROMIUM, ROOT, AppServer, launch_chromium
+from tests.appserver import CHROMIUM, ROOT, AppServer, launch_chromium
 
 SHOTS = ROOT / "artifacts" / "screenshots"
 

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from bench.appserver import AppServer
+from tests.appserver import AppServer
 from gan_core.config import PRESETS
 from tests.e2e.conftest import page_problems, shot, wait_idle
 from ui.i18n import t

@@ -1,11 +1,12 @@
-"""A re-creation of seed 000's own MNIST GAN loop, for comparison with the engine.
+"""The textbook's plain PyTorch MNIST GAN loop, re-written here as the engine's reference.
 
-What it keeps from the book: a torchvision-style Dataset that converts one image at a time
-(ToTensor then Normalize(0.5, 0.5)), a shuffled DataLoader (batch 512, no worker processes),
-MLP G and D with a Sigmoid at the end of D, BCELoss, D trained on the real batch and on the
-fake batch in two separate forward passes, then G trained on *fresh* noise through a D whose
-weights still collect gradients. The networks' layer shapes are the engine's ``mlp-book``
-models, so weights can be copied across (see tests/test_equivalence.py).
+tests/test_equivalence.py checks that the engine's step does this loop's maths, and
+bench/throughput.py times the two against each other. What it keeps from the book: a
+torchvision-style Dataset that converts one image at a time (ToTensor then Normalize(0.5, 0.5)),
+a shuffled DataLoader (batch 512, no worker processes), MLP G and D with a Sigmoid at the end of
+D, BCELoss, D trained on the real batch and on the fake batch in two separate forward passes,
+then G trained on *fresh* noise through a D whose weights still collect gradients. The networks'
+layer shapes are the engine's ``mlp-book`` models, so weights can be copied across.
 """
 from __future__ import annotations
 
@@ -72,8 +73,8 @@ class RefDiscriminator(nn.Module):
         return self.main(x.view(-1, 784))
 
 
-class SeedLoop:
-    """The seed's training procedure, one batch at a time (``step``) or per epoch (``epoch``)."""
+class BookLoop:
+    """The book's training procedure, one batch at a time (``step``) or per epoch (``epoch``)."""
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, batch: int = 512, nz: int = 128,
                  lr: float = 2e-4, k: int = 1, seed: int = 0):
@@ -84,7 +85,8 @@ class SeedLoop:
         self.optim_g = torch.optim.Adam(self.generator.parameters(), lr=lr)
         self.optim_d = torch.optim.Adam(self.discriminator.parameters(), lr=lr)
         self.criterion = nn.BCELoss()
-        self.loader = DataLoader(DigitDataset(images, labels, make_transform()), batch_size=batch, shuffle=True)
+        self.loader = DataLoader(DigitDataset(images, labels, make_transform()), batch_size=batch,
+                                 shuffle=True)
 
     def load_engine_weights(self, g: nn.Module, d: nn.Module) -> None:
         """Copy weights from the engine's SeedGenerator / SeedDiscriminator (same layer order)."""
@@ -115,7 +117,7 @@ class SeedLoop:
         return loss
 
     def step(self, image, z_d=None, z_g=None):
-        """One batch of the seed's loop; ``z_d``/``z_g`` pin the noise (tests)."""
+        """One batch of the book's loop; ``z_d``/``z_g`` pin the noise (tests)."""
         b = len(image)
         loss_d = 0.0
         for _ in range(self.k):
@@ -126,7 +128,7 @@ class SeedLoop:
         return loss_d, loss_g
 
     def epoch(self, max_batches: int | None = None) -> tuple[float, float, int]:
-        """One pass over the DataLoader, summing losses as the seed does; returns images seen."""
+        """One pass over the DataLoader, summing losses as the book does; returns images seen."""
         self.generator.train()
         self.discriminator.train()
         loss_d = loss_g = 0.0

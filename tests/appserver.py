@@ -83,7 +83,7 @@ class AppServer:
                 time.sleep(0.02)
         raise TimeoutError("the app server did not answer its health check")
 
-    def start(self, timeout: float = 90.0) -> "AppServer":
+    def start(self, timeout: float = 90.0) -> AppServer:
         self.launch()
         self.wait_healthy(timeout)
         return self

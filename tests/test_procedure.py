@@ -1,6 +1,4 @@
 """The stepper takes one real GAN iteration apart without changing what it computes."""
-import time
-
 import numpy as np
 import pytest
 import torch
@@ -27,7 +25,7 @@ def test_one_iteration_equals_trainer_step(k):
     assert s.iteration == 2 and s.cursor == 0
     ref = Trainer(cfg)
     ref.step()
-    for a, b in zip(ref.d_params + ref.g_params, s.trainer.d_params + s.trainer.g_params):
+    for a, b in zip(ref.d_params + ref.g_params, s.trainer.d_params + s.trainer.g_params, strict=True):
         assert torch.allclose(a, b, atol=1e-6)
 
 
@@ -35,7 +33,8 @@ def test_each_sub_step_changes_the_right_network():
     s = Stepper(stepper_config("ring8", k=1))
     d0 = [p.detach().clone() for p in s.trainer.d_params]
     g0 = [p.detach().clone() for p in s.trainer.g_params]
-    same = lambda a, b: all(torch.equal(x, y) for x, y in zip(a, b))  # noqa: E731
+    def same(a, b):
+        return all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
 
     real = s.next()
     assert (real.kind, real.updates, real.frozen, real.label) == ("d_real", "none", "G", 1.0)
@@ -61,12 +60,11 @@ def test_each_sub_step_changes_the_right_network():
     assert [name for name, _ in gen.layer_grads][0].startswith("1· Linear 2→64")
 
 
-def test_mnist_stepper_shows_images_and_is_fast():
+def test_mnist_stepper_shows_images():
+    """bench/concept_clicks.py prints how long a sub-step takes on MNIST."""
     s = Stepper(stepper_config("mnist5k", k=2))
     s.next()
-    t0 = time.perf_counter()
     fake = s.next()
-    assert time.perf_counter() - t0 < 0.5
     assert fake.batch.dtype == np.uint8 and fake.batch.shape == (32, 28, 28)
     assert fake.heat is None and len(fake.layer_grads) == 4
 

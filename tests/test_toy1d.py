@@ -1,6 +1,4 @@
 """The police-vs-counterfeiter game runs on a real 1D GAN that learns."""
-import time
-
 import numpy as np
 import pytest
 import torch
@@ -25,7 +23,7 @@ def test_counterfeiter_learns_only_moves_g():
     d_before = [p.detach().clone() for p in game.d_params]
     fake_before = game.view().fake_mean
     rec = game.play("counterfeiter", 25)
-    assert all(torch.equal(a, b) for a, b in zip(d_before, game.d_params))  # police frozen
+    assert all(torch.equal(a, b) for a, b in zip(d_before, game.d_params, strict=True))  # police frozen
     assert game.view().fake_mean > fake_before + 0.3  # fakes moved towards the real bills
     assert rec.d_fake > 0.05
 
@@ -41,17 +39,16 @@ def test_both_reaches_the_end_state_d_half():
     assert len(game.rounds) == 24 and game.rounds[-1].action == "both"
 
 
-def test_round_is_fast_and_steps_clamped():
+def test_round_steps_are_clamped_and_unknown_actions_refused():
+    """A round is cut to MAX_ROUND_STEPS iterations (each k police updates and one counterfeiter
+    update) and takes at least one; bench/concept_clicks.py prints how long a round takes."""
     game = Toy1D()
-    t0 = time.perf_counter()
-    rec = game.play("both", 10_000)
-    assert rec.steps == toy1d.MAX_ROUND_STEPS
-    game2 = Toy1D()
-    t0 = time.perf_counter()
-    game2.play("both", 25)
-    assert time.perf_counter() - t0 < 0.5
+    assert game.play("both", 10_000).steps == toy1d.MAX_ROUND_STEPS
+    assert (game.d_steps, game.g_steps) == (game.cfg.k * toy1d.MAX_ROUND_STEPS, toy1d.MAX_ROUND_STEPS)
+    assert game.play("police", 0).steps == 1
     with pytest.raises(ValueError):
         game.play("bribe", 1)
+    assert [r.action for r in game.rounds] == ["both", "police"]
 
 
 def test_view_densities_are_densities():

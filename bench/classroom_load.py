@@ -11,7 +11,7 @@ Reported per phase: trainings actually run (from the server's training journal),
 the first click until every session shows its finished run, the longest queue wait, peak
 resident memory of the server process (the kernel's high-water mark; the training process's
 is printed beside it), and any session that saw
-an error (exception box, traceback text, a failed or lost run). Goals (issue 6): same preset ->
+an error (exception box, traceback text, a failed or lost run). Goals: same preset ->
 exactly 1 training, no session errors, peak RSS < 1.5 GB at N = 30, every session gets its result.
 
     python bench/classroom_load.py [--n 10 30] [--same quick] [--different tiny]
@@ -30,11 +30,10 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.appserver import AppServer, launch_chromium  # noqa: E402
-from ui.i18n import t  # noqa: E402
+from tests.appserver import AppServer, launch_chromium
+from ui.i18n import t
 
 GOAL_RSS_MB = 1536
 ERROR_TEXTS = ("Traceback (most recent call last)", "This app has encountered an error",
@@ -126,7 +125,8 @@ def phase(browser, server: AppServer, n: int, preset: str, distinct: bool, journ
         "n": n, "preset": preset, "distinct": distinct,
         "trainings": len(lines), "trainings_failed": sum(x["state"] != "done" for x in lines),
         "all_done_s": max(finished.values()) if len(finished) == n else float("nan"),
-        "sessions_done": len(finished), "median_session_s": statistics.median(per_session) if per_session else float("nan"),
+        "sessions_done": len(finished),
+        "median_session_s": statistics.median(per_session) if per_session else float("nan"),
         "longest_queue_wait_s": max(waits) if waits else 0.0,
         "run_s": [x["run_s"] for x in lines][:3],
         "sessions_with_errors": len(errors), "errors": {k: v[:2] for k, v in list(errors.items())[:3]},
@@ -149,7 +149,8 @@ def main(argv: list[str] | None = None) -> None:
             for n in args.n:
                 with tempfile.TemporaryDirectory() as tmp:
                     journal = Path(tmp) / "journal.jsonl"
-                    server = AppServer(Path(tmp) / "cache", env={"GAN_CLASSROOM_JOURNAL": str(journal)}).start()
+                    env = {"GAN_CLASSROOM_JOURNAL": str(journal)}
+                    server = AppServer(Path(tmp) / "cache", env=env).start()
                     sampler = RssSampler(server)
                     sampler.start()
                     try:
@@ -169,7 +170,8 @@ def main(argv: list[str] | None = None) -> None:
         kind = "same preset" if not r["distinct"] else "different configs"
         print(f"N={r['n']:>2} {kind:17s} ({r['preset']}): trainings run {r['trainings']}, "
               f"every session done after {r['all_done_s']:.1f} s ({r['sessions_done']}/{r['n']} sessions), "
-              f"longest queue wait {r['longest_queue_wait_s']:.1f} s, peak server RSS {r['peak_rss_mb']:.0f} MB "
+              f"longest queue wait {r['longest_queue_wait_s']:.1f} s, "
+              f"peak server RSS {r['peak_rss_mb']:.0f} MB "
               f"(+ training process {r['training_process_peak_rss_mb']:.0f} MB), "
               f"sessions with errors {r['sessions_with_errors']}; server + training process PSS "
               f"{r['pss_mb']:.0f} MB at the end")
@@ -177,7 +179,8 @@ def main(argv: list[str] | None = None) -> None:
     ok &= all(r["trainings"] == 1 for r in report if not r["distinct"])
     peak30 = max((r["peak_rss_mb"] for r in report if r["n"] >= 30), default=float("nan"))
     ok &= not peak30 > GOAL_RSS_MB
-    print(f"goals (same preset -> 1 training, no errors, everyone served, peak RSS < {GOAL_RSS_MB} MB at N=30): "
+    print("goals (same preset -> 1 training, no errors, everyone served, "
+          f"peak RSS < {GOAL_RSS_MB} MB at N=30): "
           f"{'met' if ok else 'NOT met'}")
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gan_core import theory  # noqa: E402
-from gan_core.procedure import Stepper, stepper_config  # noqa: E402
-from gan_core.toy1d import Toy1D, train_with_snapshots  # noqa: E402
+from gan_core import theory
+from gan_core.procedure import Stepper, stepper_config
+from gan_core.toy1d import Toy1D, train_with_snapshots
 
 
 def timed(fn, repeats: int = 7) -> tuple[float, float]:

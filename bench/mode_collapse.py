@@ -63,12 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as ex:
         for name, seed, cap, hq, sec, status in ex.map(_one, jobs):
             rows[name].append((cap, hq, sec, status))
-            print(f"  {name:24s} seed {seed}: {cap:2d} modes, {100 * hq:5.1f}% high quality, {sec:6.1f} s {status}",
-                  flush=True)
+            print(f"  {name:24s} seed {seed}: {cap:2d} modes, {100 * hq:5.1f}% high quality, "
+                  f"{sec:6.1f} s {status}", flush=True)
     wall = time.perf_counter() - t0
 
     print(f"\nmode collapse bench: seeds {args.seeds}, {args.jobs} worker(s), {wall:.0f} s wall")
-    print(f"{'preset':24s} {'modes':>7s} {'captured (mean)':>16s} {'high quality':>13s} {'per seed':>18s} {'s/run':>6s}")
+    print(f"{'preset':24s} {'modes':>7s} {'captured (mean)':>16s} {'high quality':>13s} "
+          f"{'per seed':>18s} {'s/run':>6s}")
     for name in names:
         r = rows[name]
         cfg = PRESETS[name]

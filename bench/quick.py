@@ -5,7 +5,7 @@ callback copies the sampling generator's weights every ``--every`` seconds of wa
 copy costs about a millisecond, so measuring does not eat training time) and notes the step,
 wall and CPU seconds;
 after training each copy is scored on 2,000 samples with gan_core.metrics (the same numbers
-the job pool stores). The last lines give the final figures against the issue's goal:
+the job pool stores). The last lines give the final figures against the goal:
 `quick` finishes in <= 60 s wall with score >= 8.0 and all 10 classes at >= 5% of samples.
 
     python bench/quick.py                       # quick, then seed-book for as many seconds
@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch  # noqa: E402
+import torch
 
 from gan_core import classifier, metrics
 from gan_core.config import PRESETS, apply_overrides
@@ -52,9 +52,10 @@ def curve(cfg, every: float, max_seconds: float | None = None) -> tuple[RunResul
         if kind == "step" and (time.perf_counter() - last[0] >= every or payload.step == cfg.steps):
             keep(payload.step)
 
-    stop = None
-    if max_seconds is not None:
-        stop = lambda: time.perf_counter() - t_start > max_seconds  # noqa: E731
+    def out_of_time() -> bool:
+        return time.perf_counter() - t_start > max_seconds
+
+    stop = None if max_seconds is None else out_of_time
     result = trainer.run(on_event, stop)
     done = len(result.history["step"])
     if not copies or copies[-1][0] != done:
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         if name == "quick":
             budget = total
     print()
-    for name, (last, total, result) in finals.items():
+    for name, (last, total, _result) in finals.items():
         if last is None:
             continue
         print(f"{name}: {last['step']} steps, {total:.1f} s wall ({last['cpu']:.1f} s CPU, "
@@ -113,7 +114,8 @@ def main(argv: list[str] | None = None) -> None:
         last, total, _ = finals["quick"]
         ok = total <= GOAL_SECONDS and last["score"] >= GOAL_SCORE and last["classes"] == 10
         print(f"quick goal (<= {GOAL_SECONDS:.0f} s wall, score >= {GOAL_SCORE}, 10 classes >= 5%): "
-              f"{'met' if ok else 'NOT met'} -- {total:.1f} s, score {last['score']:.2f}, {last['classes']} classes")
+              f"{'met' if ok else 'NOT met'} -- {total:.1f} s, score {last['score']:.2f}, "
+              f"{last['classes']} classes")
 
 
 if __name__ == "__main__":

@@ -18,10 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.appserver import AppServer, launch_chromium  # noqa: E402
+from tests.appserver import AppServer, launch_chromium
 
 GOAL = 3.0
 
@@ -67,7 +66,8 @@ def main(argv: list[str] | None = None) -> None:
                 h, r = one_start(browser, title, args.lang)
                 healthy.append(h)
                 rendered.append(r)
-                print(f"start {i + 1}: server healthy after {h:.2f} s, home page title visible after {r:.2f} s")
+                print(f"start {i + 1}: server healthy after {h:.2f} s, "
+                      f"home page title visible after {r:.2f} s")
         finally:
             browser.close()
     cpu = (_children_cpu() - c0) / args.repeats

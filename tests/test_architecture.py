@@ -7,6 +7,7 @@ runs them too, and a cycle that only closes at call time is still a cycle.
 from __future__ import annotations
 
 import ast
+import itertools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,7 +183,7 @@ def test_no_import_cycles():
     for cycle in import_cycles(graph):
         loop = shortest_loop(graph, cycle)
         steps = ", ".join(f"{modules[a].relative_to(ROOT)}:{graph[a][b]} imports {b}"
-                          for a, b in zip(loop, loop[1:]))
+                          for a, b in itertools.pairwise(loop))
         detail.append(f"{' <-> '.join(cycle)} (e.g. {steps})")
     assert not detail, "import cycles among:\n" + "\n".join(detail)
 

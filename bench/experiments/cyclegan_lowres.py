@@ -1,4 +1,4 @@
-"""Issue 7, fast preview: is "a lower working size, then upscaling" close enough to fp32?
+"""CycleGAN fast preview: is "a lower working size, then upscaling" close enough to fp32?
 
     python bench/experiments/cyclegan_lowres.py [SCALE ...]
 
@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from gan_core import cyclegan as cg  # noqa: E402
+from gan_core import cyclegan as cg
 
 
 def upsize(a: np.ndarray, wh: tuple[int, int]) -> np.ndarray:

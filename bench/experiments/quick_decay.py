@@ -1,4 +1,4 @@
-"""Tuning round 4 for `quick` (issue 4): learning-rate decay at the end, and truncated noise.
+"""Tuning round 4 for `quick`: learning-rate decay at the end, and truncated noise.
 
     python bench/experiments/quick_decay.py NAME STEPS DECAY_FROM [JSON overrides]
 
@@ -11,15 +11,16 @@ import json
 import sys
 import time
 
+import numpy as np
 import torch
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2]))
-from gan_core import metrics  # noqa: E402
-from gan_core.config import PRESETS  # noqa: E402
-from gan_core.train import load_generator, to_uint8, Trainer  # noqa: E402
+from gan_core import metrics
+from gan_core.config import PRESETS
+from gan_core.train import Trainer, load_generator, to_uint8
 
 
-def samples(cfg, state, scale: float) -> "np.ndarray":  # noqa: F821
+def samples(cfg, state, scale: float) -> np.ndarray:
     g = load_generator(cfg, state)
     z = torch.randn(metrics.EVAL_SAMPLES, cfg.nz, generator=torch.Generator().manual_seed(metrics.EVAL_SEED))
     with torch.no_grad():

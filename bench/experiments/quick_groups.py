@@ -1,4 +1,4 @@
-"""Tuning round 6 for `quick` (issue 4): self-conditioning on k-means look-alike groups.
+"""Tuning round 6 for `quick`: self-conditioning on k-means look-alike groups.
 
     python bench/experiments/quick_groups.py CLUSTERS [STEPS [SEED [GRID.png]]]
 
@@ -14,9 +14,10 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from gan_core import data, metrics  # noqa: E402
-from gan_core.config import PRESETS  # noqa: E402
-from gan_core.train import RunResult, Trainer, generate, group_labels  # noqa: E402
+from gan_core import data, metrics
+from gan_core.batches import group_labels
+from gan_core.config import PRESETS
+from gan_core.train import RunResult, Trainer, generate
 
 
 def main():
@@ -29,12 +30,14 @@ def main():
     if k:
         groups = group_labels(cfg.dataset, k)[0].numpy()
         digits = data.mnist5k().labels
-        share = sum(np.bincount(digits[groups == j]).max() for j in range(k) if (groups == j).any()) / len(digits)
+        biggest = [np.bincount(digits[groups == j]).max() for j in range(k) if (groups == j).any()]
+        share = sum(biggest) / len(digits)
         purity = f"purity {share:.3f}"
     t0 = time.process_time()
     res = Trainer(cfg).run(None)
     cpu = time.process_time() - t0
-    samples = generate(RunResult(cfg, "ok", "", {}, [], res.generator), metrics.EVAL_SAMPLES, seed=metrics.EVAL_SEED)
+    run = RunResult(cfg, "ok", "", {}, [], res.generator)
+    samples = generate(run, metrics.EVAL_SAMPLES, seed=metrics.EVAL_SEED)
     m = metrics.evaluate_images(samples)
     if len(sys.argv) > 4:  # a PNG of the first 100 samples, to look at
         from PIL import Image

@@ -1,4 +1,4 @@
-"""Tuning round 5 for `quick` (issue 4): a stronger or smoother discriminator, top-k generator updates.
+"""Tuning round 5 for `quick`: a stronger or smoother discriminator, top-k generator updates.
 
     python bench/experiments/quick_round5.py VARIANT [STEPS [GRID.png]]
 
@@ -13,10 +13,10 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2]))
-from gan_core import losses, metrics  # noqa: E402
-from gan_core.config import PRESETS  # noqa: E402
-from gan_core.models import DCGANDiscriminator  # noqa: E402
-from gan_core.train import RunResult, Trainer, generate  # noqa: E402
+from gan_core import losses, metrics
+from gan_core.config import PRESETS
+from gan_core.models import DCGANDiscriminator
+from gan_core.train import RunResult, Trainer, generate
 
 
 def main():
@@ -53,20 +53,25 @@ def main():
             return plain(kind, torch.topk(logit_fake, k).values)
 
         losses.g_loss = topk_loss
-        cb = lambda kind, p: state.__setitem__("step", p.step) if kind == "step" else None  # noqa: E731
+
+        def cb(kind, p):
+            if kind == "step":
+                state["step"] = p.step
     else:
         cb = None
     t0 = time.process_time()
     res = tr.run(cb)
     cpu = time.process_time() - t0
-    samples = generate(RunResult(cfg, "ok", "", {}, [], res.generator), metrics.EVAL_SAMPLES, seed=metrics.EVAL_SEED)
+    run = RunResult(cfg, "ok", "", {}, [], res.generator)
+    samples = generate(run, metrics.EVAL_SAMPLES, seed=metrics.EVAL_SEED)
     m = metrics.evaluate_images(samples)
     if len(sys.argv) > 3:  # a PNG of the first 100 samples, to look at
         from PIL import Image
 
         from gan_core.export import tile
         Image.fromarray(tile(samples[:100], ncol=10, scale=2)).save(sys.argv[3])
-    print(variant, steps, f"cpu {cpu:.0f}s", f"{m['score']:.2f}/{m['fd']:.1f}/{m['classes_covered']}", flush=True)
+    print(variant, steps, f"cpu {cpu:.0f}s", f"{m['score']:.2f}/{m['fd']:.1f}/{m['classes_covered']}",
+          flush=True)
 
 
 main()

@@ -28,7 +28,8 @@ def test_seed_mlps_match_the_book():
     assert isinstance(d.main[-1], nn.Linear)
 
 
-@pytest.mark.parametrize("arch,dataset", [("mlp-book", "mnist5k"), ("dcgan", "mnist5k"), ("toy-mlp", "ring8")])
+@pytest.mark.parametrize("arch,dataset", [("mlp-book", "mnist5k"), ("dcgan", "mnist5k"),
+                                          ("toy-mlp", "ring8")])
 def test_model_shapes_and_ranges(arch, dataset):
     cfg = TrainConfig(dataset=dataset, arch=arch, nz=16 if arch != "toy-mlp" else 2)
     g, d = build(cfg)
@@ -71,12 +72,12 @@ def test_losses_are_stable_for_extreme_logits():
     for kind in ("nonsat", "minimax"):
         assert torch.isfinite(losses.d_loss(kind, big, big)) and torch.isfinite(losses.g_loss(kind, big))
     # saturation: the minimax G gradient vanishes when D confidently rejects the fake
-    l = torch.tensor([-8.0], requires_grad=True)
-    losses.g_loss("minimax", l).backward()
-    g_minimax = l.grad.abs().item()
-    l.grad = None
-    losses.g_loss("nonsat", l).backward()
-    assert g_minimax < 1e-3 < l.grad.abs().item()
+    logit = torch.tensor([-8.0], requires_grad=True)
+    losses.g_loss("minimax", logit).backward()
+    g_minimax = logit.grad.abs().item()
+    logit.grad = None
+    losses.g_loss("nonsat", logit).backward()
+    assert g_minimax < 1e-3 < logit.grad.abs().item()
 
 
 # ---- the loop -------------------------------------------------------------------------------

@@ -32,7 +32,8 @@ def test_korean_catalogue_is_korean():
     assert hangul / len(ko) > 0.6, "most Korean strings should contain Hangul"
 
 
-@pytest.mark.parametrize("path", sorted(LOCALE_DIR.glob("*/*.json")), ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", sorted(LOCALE_DIR.glob("*/*.json")),
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_catalogue_files_are_flat_string_maps(path):
     data = json.loads(path.read_text(encoding="utf-8"))
     assert all(isinstance(v, str) for v in data.values())

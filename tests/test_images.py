@@ -30,9 +30,11 @@ def gradient(w: int = 48, h: int = 32) -> Image.Image:
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG that claims width x height pixels but carries almost no data (a bomb's header)."""
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grayscale
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    chunks = chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + chunks
 
 
 def animated_gif() -> bytes:
@@ -42,7 +44,8 @@ def animated_gif() -> bytes:
 
 def bad_inputs() -> dict[str, tuple[bytes, str]]:
     """name -> (bytes, expected code); shared with the page and CLI tests."""
-    jpeg = encode(Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)), "JPEG")
+    noise = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    jpeg = encode(Image.fromarray(noise), "JPEG")
     return {
         "empty.png": (b"", "empty"),
         "notes.jpg": (b"this is a text file, not a picture\n" * 4, "not_image"),

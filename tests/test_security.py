@@ -28,7 +28,8 @@ def test_every_torch_load_is_weights_only():
     for path in _python_files():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "load":
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "load"):
                 base = node.func.value
                 if isinstance(base, ast.Name) and base.id == "torch":
                     kw = {k.arg: k.value for k in node.keywords}
@@ -47,11 +48,16 @@ def test_no_pickle_or_eval_on_data():
             if not isinstance(node, ast.Call):
                 continue
             f = node.func
-            name = f.id if isinstance(f, ast.Name) else (
-                f"{f.value.id}.{f.attr}" if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) else "")
+            if isinstance(f, ast.Name):
+                name = f.id
+            elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
+                name = f"{f.value.id}.{f.attr}"
+            else:
+                name = ""
             if name in banned:
                 kw = {k.arg: k.value for k in node.keywords}
-                if name == "np.load" and isinstance(kw.get("allow_pickle"), ast.Constant) and kw["allow_pickle"].value is False:
+                no_pickle = kw.get("allow_pickle")
+                if name == "np.load" and isinstance(no_pickle, ast.Constant) and no_pickle.value is False:
                     continue
                 hits.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
     assert hits == []

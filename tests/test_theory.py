@@ -60,10 +60,13 @@ def test_slopes_match_finite_differences(name, d):
     h = 1e-6
     fd = (theory.curve(name, d + h) - theory.curve(name, d - h)) / (2 * h)
     assert abs(theory.slope(name, d) - fd) < 1e-5 * max(1, abs(fd))
-    # through the logit: d = sigmoid(l)
-    l = math.log(d / (1 - d))
-    sig = lambda v: 1 / (1 + math.exp(-v))  # noqa: E731
-    fd_l = (theory.curve(name, sig(l + h)) - theory.curve(name, sig(l - h))) / (2 * h)
+    # through the logit: d = sigmoid(logit)
+    logit = math.log(d / (1 - d))
+
+    def sig(v: float) -> float:
+        return 1 / (1 + math.exp(-v))
+
+    fd_l = (theory.curve(name, sig(logit + h)) - theory.curve(name, sig(logit - h))) / (2 * h)
     assert abs(theory.logit_slope(name, d) - fd_l) < 1e-5 * max(1, abs(fd_l))
 
 

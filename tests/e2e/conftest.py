@@ -68,8 +68,9 @@ def wait_idle(pg, timeout_ms: int = 60_000) -> None:
 def page_problems(pg) -> list[str]:
     """Exception boxes or traceback text anywhere on the page."""
     problems = []
-    if pg.locator('[data-testid="stException"]').count():
-        problems.append("exception box: " + pg.locator('[data-testid="stException"]').first.inner_text()[:300])
+    box = pg.locator('[data-testid="stException"]')
+    if box.count():
+        problems.append("exception box: " + box.first.inner_text()[:300])
     body = pg.locator("body").inner_text()
     for marker in ("Traceback (most recent call last)", "This app has encountered an error", 'File "/'):
         if marker in body:

@@ -1,7 +1,7 @@
 """Training data: offline MNIST digits, torchvision datasets when online, 2D toy sets.
 
-Image sets come back as ``ImageData`` (uint8 N x 28 x 28 plus labels) and are turned into
-float tensors in [-1, 1] once, not per image, by ``as_tensor``.
+Image sets come back as ``ImageData`` (uint8 N x 28 x 28 plus labels);
+``gan_core.batches`` turns them into float tensors for training.
 """
 from __future__ import annotations
 
@@ -94,67 +94,14 @@ def load_images(name: str) -> ImageData:
         raise ValueError(f"unknown image dataset {name!r}")
     try:
         return _torchvision_set(name)
-    except Exception as err:  # noqa: BLE001 - any network/IO failure means "offline"
+    except Exception as err:  # any network/IO failure means "offline"
         log.info("could not load %s: %s", name, err)
         data = mnist5k()
         return ImageData(data.images, data.labels, "mnist5k", note=f"offline:{name}")
 
 
-# ---- look-alike groups (self-conditioning) ------------------------------------------------
-KMEANS_ITERS = 30
-KMEANS_FIT_MAX = 10_000  # images used to place the centres; every image is then assigned
-
-
-def _sq_distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Squared Euclidean distances, N x K (|p|^2 - 2 p.c + |c|^2, clipped at 0)."""
-    sq_p = np.einsum("ij,ij->i", points, points)  # no N x D temporary (60,000 digits: 188 MB)
-    d = sq_p[:, None] - 2.0 * points @ centres.T + np.einsum("ij,ij->i", centres, centres)[None]
-    return np.maximum(d, 0.0, out=d)
-
-
-def kmeans(points: np.ndarray, k: int, seed: int = 0, iters: int = KMEANS_ITERS) -> np.ndarray:
-    """Centres (k x D, float32) of Lloyd's k-means with k-means++ seeding, repeatable by ``seed``.
-
-    Seeding: the first centre is a random point, each next one a point drawn with probability
-    proportional to its squared distance from the nearest centre so far (Arthur & Vassilvitskii,
-    2007). A group that loses all its points keeps its old centre. At most KMEANS_FIT_MAX
-    points (a seeded random subset) place the centres.
-    """
-    pts = np.asarray(points, dtype=np.float32).reshape(len(points), -1)
-    if not 1 <= k <= len(pts):
-        raise ValueError(f"k must be from 1 to the number of points ({len(pts)}), got {k}")
-    rng = np.random.default_rng(seed)
-    if len(pts) > KMEANS_FIT_MAX:
-        pts = pts[rng.choice(len(pts), KMEANS_FIT_MAX, replace=False)]
-    centres = np.empty((k, pts.shape[1]), dtype=np.float32)
-    centres[0] = pts[rng.integers(len(pts))]
-    nearest = _sq_distances(pts, centres[:1])[:, 0]
-    for j in range(1, k):
-        total = float(nearest.sum())
-        pick = rng.choice(len(pts), p=nearest / total) if total > 0 else rng.integers(len(pts))
-        centres[j] = pts[pick]
-        np.minimum(nearest, _sq_distances(pts, centres[j : j + 1])[:, 0], out=nearest)
-    for _ in range(iters):
-        labels = _sq_distances(pts, centres).argmin(1)
-        counts = np.bincount(labels, minlength=k)
-        onehot = np.zeros((k, len(pts)), dtype=np.float32)
-        onehot[labels, np.arange(len(pts))] = 1.0
-        sums = onehot @ pts  # k x D: the sum of each group's points
-        moved = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], centres).astype(np.float32)
-        if np.array_equal(moved, centres):
-            break
-        centres = moved
-    return centres
-
-
-def assign(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Index of the nearest centre for every point (int64, N)."""
-    pts = np.asarray(points, dtype=np.float32).reshape(len(points), -1)
-    return _sq_distances(pts, centres).argmin(1).astype(np.int64)
-
-
 # ---- 2D toy sets --------------------------------------------------------------------------
-# Geometry from the literature (DESIGN.md section 5) so mode counts compare with papers.
+# Geometry of the Unrolled GAN / VEEGAN papers, so mode counts compare with theirs.
 RING_RADIUS, RING_SIGMA, RING_MODES = 2.0, 0.02, 8
 GRID_SIGMA = 0.05
 

@@ -16,22 +16,21 @@ import copy
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from gan_core import data as gdata
-from gan_core import losses
+from gan_core import losses, toyviz
+from gan_core.batches import training_batches
 from gan_core.config import TrainConfig, check
-from gan_core.models import build, group_of
+from gan_core.models import build, build_generator, group_of
 
 SAMPLE_GRID = 64  # fixed-noise images per snapshot (8 x 8)
 TOY_SNAPSHOT = 2500  # fixed-noise points per toy snapshot (the metrics' sample size)
-TOY_POOL = 100_000  # points drawn once per toy run, then batched like a dataset
 GP_WEIGHT = 10.0
 
 CONV_ARCHS = ("dcgan", "dcgan-s")
@@ -82,45 +81,6 @@ class RunResult:
 Callback = Callable[[str, Any], None]
 
 
-# ---- data ---------------------------------------------------------------------------------
-@lru_cache(maxsize=4)
-def image_tensors(dataset: str) -> tuple[torch.Tensor, torch.Tensor, str]:
-    """(images in [-1, 1] as N x 1 x 28 x 28 float32, labels int64, note) -- made once."""
-    d = gdata.load_images(dataset)
-    x = torch.from_numpy(d.images).float().div_(127.5).sub_(1.0).unsqueeze(1)
-    return x.contiguous(), torch.from_numpy(d.labels.astype(np.int64)), d.note
-
-
-@lru_cache(maxsize=4)
-def group_labels(dataset: str, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(look-alike group of every training image, int64 N; cumulative group shares, float32 k)
-    for self-conditioning: k-means on the raw pixels, no labels. Made once per process."""
-    x, _, _ = image_tensors(dataset)
-    flat = x.flatten(1).numpy()
-    labels = gdata.assign(flat, gdata.kmeans(flat, k, seed=0))
-    shares = np.bincount(labels, minlength=k) / len(labels)
-    cdf = torch.from_numpy(np.cumsum(shares)).float()
-    cdf[-1] = 1.0
-    return torch.from_numpy(labels), cdf
-
-
-class _Batches:
-    """Endless shuffled minibatches drawn with a run-private generator."""
-
-    def __init__(self, x: torch.Tensor, y: torch.Tensor | None, batch: int, gen: torch.Generator):
-        self.x, self.y, self.batch, self.gen = x, y, batch, gen
-        self.perm = torch.empty(0, dtype=torch.long)
-        self.pos = 0
-
-    def next(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        if self.pos + self.batch > len(self.perm):
-            self.perm = torch.randperm(len(self.x), generator=self.gen)
-            self.pos = 0
-        idx = self.perm[self.pos : self.pos + self.batch]
-        self.pos += self.batch
-        return self.x.index_select(0, idx), (None if self.y is None else self.y.index_select(0, idx))
-
-
 def snapshot_steps(steps: int, count: int) -> list[int]:
     """``count`` distinct steps from 0 to ``steps``, log-spaced (early training changes fastest)."""
     count = max(2, min(count, steps + 1))
@@ -169,32 +129,25 @@ class Trainer:
         with _BUILD_LOCK:
             self.g, self.d = build(cfg)
         if cfg.arch in CONV_ARCHS:
-            # NHWC convolutions: ~10% faster steps on this CPU (oneDNN's preferred layout)
+            # NHWC convolutions: oneDNN's preferred layout, faster steps on CPU
             self.g = self.g.to(memory_format=torch.channels_last)
             self.d = self.d.to(memory_format=torch.channels_last)
         self.gen = torch.Generator().manual_seed(cfg.seed)
-        # fused Adam: one kernel per tensor instead of a dozen ops (2-3% of a seed-book step)
-        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2), fused=True)
-        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2), fused=True)
+        # fused Adam: one kernel per tensor instead of a dozen small ops
+        betas = (cfg.beta1, cfg.beta2)
+        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr_g, betas=betas, fused=True)
+        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=cfg.lr_d, betas=betas, fused=True)
         self.g_params = list(self.g.parameters())
         self.d_params = list(self.d.parameters())
         self.ema_g = copy.deepcopy(self.g).eval() if cfg.ema > 0 else None
         # one forward of D over real+fake together is faster, but only where batch statistics
         # don't couple the two halves
         self.joint_d = not (_has_batchnorm(self.d) or cfg.mbstd)
-        self.note = ""
-        if cfg.is_image:
-            x, y, self.note = image_tensors(cfg.dataset)
-            if cfg.clusters:  # the labels are look-alike groups that G's noise picks
-                y, cdf = group_labels(cfg.dataset, cfg.clusters)
-                for g in (self.g, self.ema_g):
-                    if g is not None:
-                        g.group_cdf.copy_(cdf)
-            self.batches = _Batches(x, y if cfg.conditional or cfg.clusters else None, cfg.batch, self.gen)
-        else:
-            rng = np.random.default_rng(cfg.seed)
-            pool = torch.from_numpy(gdata.sample_toy(cfg.dataset, TOY_POOL, rng))
-            self.batches = _Batches(pool, None, cfg.batch, self.gen)
+        self.batches, cdf, self.note = training_batches(cfg, self.gen)
+        if cdf is not None:  # G picks a look-alike group with the data's shares
+            for g in (self.g, self.ema_g):
+                if g is not None:
+                    g.group_cdf.copy_(cdf)
         n_fixed = SAMPLE_GRID if cfg.is_image else TOY_SNAPSHOT
         if cfg.conditional:
             n_fixed = 80  # 10 classes x 8
@@ -276,7 +229,7 @@ class Trainer:
             with torch.no_grad():
                 ema_p = list(self.ema_g.parameters())
                 torch._foreach_lerp_(ema_p, self.g_params, 1.0 - self.cfg.ema)
-                for b_ema, b in zip(self.ema_g.buffers(), self.g.buffers()):
+                for b_ema, b in zip(self.ema_g.buffers(), self.g.buffers(), strict=True):
                     b_ema.copy_(b)
         return float(loss.detach()), float(torch.sigmoid(lf_.detach()).mean()), _grad_norm(self.g_params)
 
@@ -314,14 +267,17 @@ class Trainer:
 
     def snapshot(self, step: int, wall: float) -> Snapshot:
         out = self.sample(self.fixed_z, self.fixed_y)
-        samples = to_uint8(out) if self.cfg.is_image else out.numpy().astype(np.float32)
-        return Snapshot(step, wall, samples, snapshot_extras(self))
+        if self.cfg.is_image:
+            return Snapshot(step, wall, to_uint8(out))
+        # toy runs also keep D's heatmap, G's warped grid and G's pull (gan_core.toyviz)
+        return Snapshot(step, wall, out.numpy().astype(np.float32), toyviz.snapshot_extras(self))
 
     def generator_state(self) -> dict[str, torch.Tensor]:
         return {k: v.detach().clone() for k, v in self.sampler().state_dict().items()}
 
     # -- the loop -----------------------------------------------------------------------------
-    def run(self, callback: Callback | None = None, should_stop: Callable[[], bool] | None = None) -> RunResult:
+    def run(self, callback: Callback | None = None,
+            should_stop: Callable[[], bool] | None = None) -> RunResult:
         cfg = self.cfg
         cb = callback or (lambda kind, payload: None)
         hist = {c: [] for c in HISTORY_COLUMNS}
@@ -368,17 +324,6 @@ class Trainer:
         return bool(torch.isfinite(self.g_params[-1]).all() and torch.isfinite(self.d_params[-1]).all())
 
 
-def snapshot_extras(trainer: Trainer) -> dict[str, Any]:
-    """Extra per-snapshot views (toy sets add D's heatmap etc. in gan_core.toyviz)."""
-    if trainer.cfg.is_image:
-        return {}
-    try:
-        from gan_core import toyviz
-    except ImportError:
-        return {}
-    return toyviz.snapshot_extras(trainer)
-
-
 def train(cfg: TrainConfig, callback: Callback | None = None,
           should_stop: Callable[[], bool] | None = None) -> RunResult:
     """Train one config from scratch and return its result (see module docstring)."""
@@ -387,8 +332,6 @@ def train(cfg: TrainConfig, callback: Callback | None = None,
 
 def load_generator(result_or_cfg, state: dict[str, torch.Tensor] | None = None) -> nn.Module:
     """A generator in eval mode with a run's weights."""
-    from gan_core.models import build_generator
-
     cfg = result_or_cfg.config if isinstance(result_or_cfg, RunResult) else result_or_cfg
     state = state if state is not None else result_or_cfg.generator
     with _BUILD_LOCK:

@@ -2,9 +2,10 @@
 import pytest
 import torch
 
+from gan_core.batches import image_tensors
 from gan_core.config import PRESETS
 from gan_core.data import mnist5k
-from gan_core.train import Trainer, image_tensors
+from gan_core.train import Trainer
 from tests.reference_loop import BookLoop
 
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from gan_core import data
+from gan_core import batches, data
 from gan_core.config import PRESETS, ConfigError, TrainConfig, apply_overrides, check
 from gan_core.models import build, group_of
-from gan_core.train import Trainer, generate, group_labels, train
+from gan_core.train import Trainer, generate, train
 
 TINY_GROUPS = PRESETS["tiny"].replace(arch="dcgan-s", steps=4, snapshots=2, batch=32, nz=8, clusters=12)
 
@@ -19,11 +19,11 @@ def test_kmeans_finds_well_separated_blobs():
     rng = np.random.default_rng(3)
     centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
     pts = np.concatenate([c + 0.3 * rng.standard_normal((40, 2)) for c in centres])
-    found = data.kmeans(pts, 3, seed=1)
+    found = batches.kmeans(pts, 3, seed=1)
     # every true centre has a found centre within 0.2 (the blobs' means, up to noise)
     dist = np.linalg.norm(found[:, None] - centres[None], axis=2)
     assert sorted(dist.argmin(0).tolist()) == [0, 1, 2] and dist.min(0).max() < 0.2
-    lab = data.assign(pts, found)
+    lab = batches.assign(pts, found)
     # each blob lands in one group of its own
     groups = [set(lab[i * 40 : (i + 1) * 40].tolist()) for i in range(3)]
     assert all(len(g) == 1 for g in groups) and len(set.union(*groups)) == 3
@@ -32,15 +32,15 @@ def test_kmeans_finds_well_separated_blobs():
 def test_kmeans_hand_case_and_repeatability():
     # four points on a line, two groups: {0, 1} and {10, 11}; centres 0.5 and 10.5
     pts = np.array([[0.0], [1.0], [10.0], [11.0]])
-    c = data.kmeans(pts, 2, seed=0)
+    c = batches.kmeans(pts, 2, seed=0)
     assert sorted(c[:, 0].tolist()) == [0.5, 10.5]
-    assert np.array_equal(data.kmeans(pts, 2, seed=0), c)
+    assert np.array_equal(batches.kmeans(pts, 2, seed=0), c)
     with pytest.raises(ValueError):
-        data.kmeans(pts, 5)
+        batches.kmeans(pts, 5)
 
 
 def test_group_labels_cover_the_digits_without_labels():
-    labels, cdf = group_labels("mnist5k", 20)
+    labels, cdf = batches.group_labels("mnist5k", 20)
     assert labels.shape == (5000,) and labels.dtype == torch.int64
     assert int(labels.min()) >= 0 and int(labels.max()) == 19
     shares = np.bincount(labels.numpy(), minlength=20) / 5000
@@ -93,7 +93,7 @@ def test_grouped_run_trains_saves_and_samples():
     res = train(TINY_GROUPS)
     assert res.status == "ok"
     cdf = res.generator["group_cdf"]
-    assert torch.allclose(cdf, group_labels("mnist5k", 12)[1])  # the data's shares travel with G
+    assert torch.allclose(cdf, batches.group_labels("mnist5k", 12)[1])  # the data's shares travel with G
     a = generate(res, 40, seed=5)
     assert a.shape == (40, 28, 28) and a.dtype == np.uint8
     assert np.array_equal(a, generate(res, 40, seed=5))
@@ -106,7 +106,7 @@ def test_trainer_tells_d_the_group_g_was_asked_for():
     z, y = tr.noise(64)
     assert torch.equal(y, group_of(z, tr.g.group_cdf))
     real, y_real = tr.batches.next()
-    labels, _ = group_labels("mnist5k", 12)
+    labels, _ = batches.group_labels("mnist5k", 12)
     assert y_real is not None and y_real.max() < 12
     # the real batch's groups are those k-means gave these very images
     x = tr.batches.x

@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from gan_core.conditional import label_agreement
     from gan_core.classifier import classifier_info
-    from gan_core.runs import run_sync
+    from gan_core.pool import run_sync
 
     cfg = PRESETS[args.preset]
     t0 = time.perf_counter()

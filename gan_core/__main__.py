@@ -62,7 +62,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         cfg, _ = apply_overrides(PRESETS[args.preset], _parse_sets(args.set or []))
     except ConfigError as err:
         raise CliError(str(err)) from None
-    from gan_core.runs import JobPool, run_sync
+    from gan_core.pool import JobPool, run_sync
 
     print(f"training {args.preset} ({cfg.key}) ...", file=sys.stderr)
     pool = JobPool(isolation="thread")  # nothing else runs in this process: no need for a child
@@ -152,8 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--model", required=True, help="vintage (built in) or a CycleGAN zoo name, e.g. horse2zebra")
     tr.add_argument("--size", default="256", help="long side in pixels (16-2048) or 'original' (default 256)")
     tr.add_argument("--fast", action="store_true",
-                    help="fast mode: Winograd residual convolutions (compiled kernels where a C compiler "
-                         "exists, ~2x; else PyTorch, ~1.6x); same picture up to rounding")
+                    help="fast mode: the generator compiled by OpenVINO for this CPU (PyTorch where "
+                         "OpenVINO is missing); the same picture to a grey level or two")
     tr.add_argument("input", metavar="IN", help="image file or folder of images")
     tr.add_argument("output", metavar="OUT", help="output file (.png/.jpg/.webp) or folder")
     tr.set_defaults(func=cmd_translate)

@@ -1,98 +1,120 @@
 """Training in a separate process, so a busy web server cannot starve it (and vice versa).
 
 Why: a training step is hundreds of small torch calls, and between calls the training thread
-needs Python's GIL. In the app server, every open Lab page re-renders its live view (plotly
+needs Python's GIL. In the app server every open Lab page re-renders its live view (plotly
 figures, image encoding: pure Python) every 1.5 s, and each time the training thread gives up
-the GIL it waits for the renderers. Measured with three watching browser tabs: a 60-step run
-that takes 3 s alone took 430 s as a server thread. In its own process it keeps its speed.
+the GIL it waits for the renderers. In its own process a training keeps its speed.
 
+The child hosts a ``gan_core.slicer.Slicer``: it can hold several runs and time-share them.
 Protocol over a ``multiprocessing`` pipe, bytes only (no pickled objects cross it):
-parent -> child ``{"config": {...}}`` as JSON; child -> parent one message per event, tagged
-by its first byte: ``S`` step stats (JSON), ``P`` a snapshot and ``R`` the finished run (both
-``torch.save`` bytes of plain tensors/dicts/numbers, read back with ``weights_only=True``),
-``E`` an error (JSON). The child also computes the run's metrics, so the server does none of
-the heavy work. A child that dies (killed, out of memory) fails its job and is replaced.
+parent -> child JSON ``{"start": config, "estimate": s}`` or ``{"cancel": key}``; child ->
+parent one message per event: a tag byte, the run's 20-character key, then the body. Tags:
+``T`` state ("running" / "queued"), ``S`` step stats (JSON), ``P`` a snapshot and ``R`` the
+finished run (``gan_core.payload`` bytes, read with ``weights_only=True``; an empty ``R`` body
+means cancelled before it began), ``E`` an error (text). A child that dies (killed, out of
+memory) is reported once as "died"; the pool fails its runs and the next start makes a new one.
 """
 from __future__ import annotations
 
-import io
 import json
 import multiprocessing as mp
 import os
 import threading
 from typing import Any, Callable
 
-# Spin-waiting OpenMP threads are ruinous on a shared 2-core machine (measured: a dcgan-s step
-# took 1.17 s instead of 0.09 s next to other busy processes); passive waiting costs little
-# when the machine is quiet. Children inherit this; it must be set before they import torch.
+# Spin-waiting OpenMP threads are ruinous on a shared 2-core machine (a dcgan-s step took
+# 1.17 s instead of 0.09 s next to other busy processes); passive waiting costs little when the
+# machine is quiet. Children inherit this; it must be set before they import torch.
 CHILD_ENV = {"OMP_WAIT_POLICY": "PASSIVE"}
+KEY_LEN = 20
+TAGS = {b"T": "state", b"S": "step", b"P": "snapshot", b"R": "result", b"E": "error"}
+OnEvent = Callable[[str, str, Any], None]
 
 
-class WorkerDied(RuntimeError):
-    """The training process ended without an answer (killed, out of memory, crashed)."""
+def _encode(kind: str, payload: Any) -> bytes:
+    from gan_core.payload import snapshot_to_tree, to_bytes, to_payload
+    from gan_core.train import HISTORY_COLUMNS
+
+    if kind == "state":
+        return str(payload).encode()
+    if kind == "step":
+        return json.dumps([getattr(payload, c) for c in HISTORY_COLUMNS]).encode()
+    if kind == "snapshot":
+        return to_bytes(snapshot_to_tree(payload))
+    if kind == "result":
+        return b"" if payload is None else to_bytes(to_payload(payload))
+    return str(payload).encode()
 
 
-def _dumps(obj: Any) -> bytes:
+def _decode(kind: str, body: bytes) -> Any:
+    from gan_core.payload import from_bytes, from_payload, snapshot_from_tree
+    from gan_core.train import StepStats
+
+    if kind == "step":
+        return StepStats(*json.loads(body))
+    if kind == "snapshot":
+        return snapshot_from_tree(from_bytes(body))
+    if kind == "result":
+        return None if not body else from_payload(from_bytes(body))
+    return body.decode()
+
+
+def _child_main(conn, threads: int) -> None:
+    """The training process: starts and cancels runs as asked, until the pipe closes."""
     import torch
 
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    return buf.getvalue()
-
-
-def _loads(data: bytes) -> Any:
-    import torch
-
-    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-
-
-def _child_main(conn) -> None:
-    """The training process: one run per request, until the pipe closes."""
-    from gan_core import runs
     from gan_core.config import from_dict
-    from gan_core.train import HISTORY_COLUMNS, Trainer
+    from gan_core.evaluate import evaluate_run
+    from gan_core.slicer import Slicer
 
-    evaluate = runs._evaluator()
+    if threads:
+        torch.set_num_threads(threads)
+    send_lock = threading.Lock()
+    tag_of = {kind: tag for tag, kind in TAGS.items()}
+
+    def emit(kind: str, key: str, payload: Any) -> None:
+        msg = tag_of[kind] + key.encode() + _encode(kind, payload)
+        with send_lock:
+            conn.send_bytes(msg)
+
+    slicer = Slicer(emit, evaluate_run)
     while True:
         try:
             request = json.loads(conn.recv_bytes())
         except (EOFError, OSError):
-            return
-        try:
-            cfg = from_dict(request["config"])
-
-            def on_event(kind, payload):
-                if kind == "step":
-                    conn.send_bytes(b"S" + json.dumps([getattr(payload, c) for c in HISTORY_COLUMNS]).encode())
-                elif kind == "snapshot":
-                    conn.send_bytes(b"P" + _dumps(runs.snapshot_to_tree(payload)))
-
-            result = Trainer(cfg).run(on_event)
-            if evaluate is not None and result.status == "ok":
-                result.metrics.update(evaluate(result))
-            conn.send_bytes(b"R" + _dumps(runs.to_payload(result)))
-        except Exception as err:  # noqa: BLE001 - reported to the parent, the child lives on
-            conn.send_bytes(b"E" + json.dumps({"error": f"{type(err).__name__}: {err}"[:300]}).encode())
+            os._exit(0)  # the server is gone: so are its runs
+        if "start" in request:
+            slicer.start(from_dict(request["start"]), request.get("estimate"))
+        elif "cancel" in request:
+            slicer.cancel(str(request["cancel"]))
 
 
 class ProcessWorker:
-    """One training process, started on first use; ``run`` is called from one thread at a time."""
+    """One training process, started on first use; events go to ``on_event(kind, key, payload)``."""
 
-    def __init__(self):
+    def __init__(self, on_event: OnEvent, threads: int = 0):
+        self.on_event = on_event
+        self.threads = threads
         self._proc = None
         self._conn = None
+        self._lock = threading.Lock()
+        self._generation = 0
 
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
-    def _start(self) -> None:
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.is_alive()
+
+    def _spawn(self) -> None:
         ctx = mp.get_context("spawn")  # fork is unsafe in a threaded server with torch loaded
         parent, child = ctx.Pipe()
         saved = {k: os.environ.get(k) for k in CHILD_ENV}
         os.environ.update(CHILD_ENV)
         try:
-            proc = ctx.Process(target=_child_main, args=(child,), name="gan-train-process", daemon=True)
+            proc = ctx.Process(target=_child_main, args=(child, self.threads), name="gan-train-process",
+                               daemon=True)
             proc.start()
         finally:
             for k, v in saved.items():
@@ -101,39 +123,53 @@ class ProcessWorker:
                 else:
                     os.environ[k] = v
         child.close()
+        self._generation += 1
         self._proc, self._conn = proc, parent
+        threading.Thread(target=self._read, args=(parent, self._generation), name="gan-train-reader",
+                         daemon=True).start()
 
-    def alive(self) -> bool:
-        return self._proc is not None and self._proc.is_alive()
+    def _read(self, conn, generation: int) -> None:
+        reason = "ended"
+        while True:
+            try:
+                msg = conn.recv_bytes()
+            except (EOFError, OSError) as err:
+                reason = type(err).__name__
+                break
+            tag, key, body = msg[:1], msg[1 : 1 + KEY_LEN].decode(), msg[1 + KEY_LEN :]
+            kind = TAGS.get(tag)
+            if kind is None:
+                reason = f"unexpected message {tag!r}"
+                break
+            try:
+                payload = _decode(kind, body)
+            except Exception as err:  # noqa: BLE001 - a malformed message fails that run only
+                kind, payload = "error", f"{type(err).__name__}: {err}"[:300]
+            self.on_event(kind, key, payload)
+        with self._lock:
+            current = generation == self._generation
+        if current:
+            self.on_event("died", "", f"the training process stopped ({reason})")
 
-    def run(self, cfg, on_event: Callable[[str, Any], None]):
-        """Train ``cfg`` in the child; relay its events; return the RunResult (metrics included)."""
-        from gan_core import runs
-        from gan_core.train import StepStats
+    def _send(self, request: dict) -> None:
+        with self._lock:
+            if not self.alive():
+                self._close_locked()
+                self._spawn()
+            self._conn.send_bytes(json.dumps(request).encode())
 
-        if not self.alive():
-            self.close()
-            self._start()
-        try:
-            self._conn.send_bytes(json.dumps({"config": cfg.to_dict()}).encode())
-            while True:
-                msg = self._conn.recv_bytes()
-                tag, body = msg[:1], msg[1:]
-                if tag == b"S":
-                    on_event("step", StepStats(*json.loads(body)))
-                elif tag == b"P":
-                    on_event("snapshot", runs.snapshot_from_tree(_loads(body)))
-                elif tag == b"R":
-                    return runs.from_payload(_loads(body))
-                elif tag == b"E":
-                    raise RuntimeError(json.loads(body)["error"])
-                else:
-                    raise WorkerDied(f"unexpected message {tag!r}")
-        except (EOFError, OSError, BrokenPipeError) as err:
-            self.close()
-            raise WorkerDied(f"the training process stopped ({type(err).__name__})") from None
+    def start(self, cfg, estimate: float) -> None:
+        self._send({"start": cfg.to_dict(), "estimate": estimate})
 
-    def close(self) -> None:
+    def cancel(self, key: str) -> None:
+        if self.alive():
+            try:
+                self._send({"cancel": key})
+            except OSError:
+                pass
+
+    def _close_locked(self) -> None:
+        self._generation += 1  # the reader of the old process must not report a death
         if self._conn is not None:
             try:
                 self._conn.close()
@@ -146,16 +182,6 @@ class ProcessWorker:
                 self._proc.join(timeout=5)
         self._proc = self._conn = None
 
-
-_local = threading.local()
-
-
-def thread_worker(registry: list, lock: threading.Lock) -> ProcessWorker:
-    """The ProcessWorker of the calling pool thread (made on first use, listed in ``registry``)."""
-    worker = getattr(_local, "worker", None)
-    if worker is None:
-        worker = ProcessWorker()
-        _local.worker = worker
-        with lock:
-            registry.append(worker)
-    return worker
+    def close(self) -> None:
+        with self._lock:
+            self._close_locked()

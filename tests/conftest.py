@@ -26,13 +26,14 @@ def tmp_cache(tmp_path, monkeypatch):
 @pytest.fixture
 def fresh_pool(tmp_path):
     """A new JobPool on an empty cache, installed as the process default for the test."""
-    from gan_core import runs
+    from gan_core.pool import JobPool, reset_default_pool
+    from gan_core.store import RunStore
 
-    pool = runs.JobPool(runs.RunStore(tmp_path / "runs"), workers=1)
-    runs.reset_default_pool(pool)
+    pool = JobPool(RunStore(tmp_path / "runs"), workers=1)
+    reset_default_pool(pool)
     yield pool
     pool.shutdown()
-    runs.reset_default_pool(None)
+    reset_default_pool(None)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """AppTest of the app entry and the Training Lab: a tiny run end to end, in Korean and English."""
 import json
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -8,6 +9,7 @@ from gan_core.config import PRESETS
 from tests.apptest import APP, open_page
 from tests.apptest import plotly_array as _arr
 from ui.i18n import t
+
 
 def _open_lab(lang="en", query=None) -> AppTest:
     return open_page("lab", lang, query, timeout=180)
@@ -141,12 +143,13 @@ def test_lab_korean_labels(fresh_pool, clear_st_caches):
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_unwritable_cache_shows_a_notice_and_runs_still_work(lang, tmp_path, monkeypatch, clear_st_caches):
     """A cache folder that can't be written: the Lab says runs stay in memory, and a run works."""
-    from gan_core import runs
+    from gan_core.pool import JobPool, reset_default_pool
+    from gan_core.store import RunStore
 
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be")
-    pool = runs.JobPool(runs.RunStore(blocker / "runs"), workers=1)
-    runs.reset_default_pool(pool)
+    pool = JobPool(RunStore(blocker / "runs"), workers=1)
+    reset_default_pool(pool)
     try:
         at = _open_lab(lang, {"preset": "tiny", "steps": "5", "snapshots": "2"})
         assert t("run.cache_unwritable", lang=lang) in _texts(at)
@@ -157,7 +160,7 @@ def test_unwritable_cache_shows_a_notice_and_runs_still_work(lang, tmp_path, mon
         assert not at.exception and job.result.ok and len(at.image) >= 1
     finally:
         pool.shutdown()
-        runs.reset_default_pool(None)
+        reset_default_pool(None)
 
 
 def test_live_view_while_training_and_frames_shared_between_sessions(fresh_pool, clear_st_caches, monkeypatch):
@@ -165,11 +168,11 @@ def test_live_view_while_training_and_frames_shared_between_sessions(fresh_pool,
     two sessions watching get the very same frame object (built once)."""
     import threading
 
-    from gan_core import runs
+    from gan_core.train import Trainer
     from ui import run_view
 
     gate, reached = threading.Event(), threading.Event()
-    real_step = runs.Trainer.step
+    real_step = Trainer.step
     calls = {"n": 0}
 
     def held_step(self):
@@ -179,7 +182,7 @@ def test_live_view_while_training_and_frames_shared_between_sessions(fresh_pool,
             gate.wait(60)
         return real_step(self)
 
-    monkeypatch.setattr(runs.Trainer, "step", held_step)
+    monkeypatch.setattr(Trainer, "step", held_step)
     cfg = PRESETS["tiny"].replace(steps=10, snapshots=11)  # a snapshot after every step
     try:
         job = fresh_pool.submit(cfg)

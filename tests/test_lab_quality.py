@@ -71,7 +71,7 @@ def test_lab_opens_the_book_run_with_timeline_and_quality(tiny_book, monkeypatch
 
 def test_finished_digit_run_shows_score_fd_and_classes(monkeypatch, clear_st_caches, fresh_pool):
     from gan_core.config import PRESETS
-    from gan_core.runs import run_sync
+    from gan_core.pool import run_sync
 
     cfg = PRESETS["tiny"].replace(steps=5, snapshots=2)
     result = run_sync(cfg, fresh_pool)  # the pool adds the metrics

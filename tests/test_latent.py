@@ -136,7 +136,7 @@ def _lab_showing(cfg, lang: str):
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_lab_shows_digit_rows_picker_and_latent_explorer(lang, fresh_pool, clear_st_caches):
     """A finished conditional run in the Lab: the 10-row grid, 'draw digit d', the latent strip."""
-    from gan_core.runs import run_sync
+    from gan_core.pool import run_sync
     from ui.i18n import catalogue
 
     cfg = PRESETS["tiny"].replace(steps=3, snapshots=2, conditional=True)
@@ -156,7 +156,7 @@ def test_lab_shows_digit_rows_picker_and_latent_explorer(lang, fresh_pool, clear
 def test_lab_explains_the_group_coordinate_of_a_grouped_run(fresh_pool, clear_st_caches):
     """A finished self-conditioned run: no digit picker (it has no labels), the latent explorer
     says coordinate 0 also picks the group, in both languages."""
-    from gan_core.runs import run_sync
+    from gan_core.pool import run_sync
     from ui.i18n import catalogue
 
     cfg = PRESETS["tiny"].replace(arch="dcgan-s", steps=3, snapshots=2, clusters=15)

@@ -7,10 +7,9 @@ from streamlit.testing.v1 import AppTest
 
 from gan_core import modes
 from gan_core.config import PRESETS
-from gan_core.runs import run_sync
+from gan_core.pool import run_sync
 from tests.apptest import open_page
 from tests.apptest import plotly_array as _arr
-
 
 
 def _open(lang: str, lab_cfg=None) -> AppTest:
@@ -44,6 +43,7 @@ def test_page_without_runs(lang, fresh_pool, clear_st_caches):
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_page_with_finished_runs(lang, fresh_pool, clear_st_caches, small_ring_study):
+    from ui import mode_view
     from ui.i18n import t
 
     results = {n: run_sync(cfg, fresh_pool) for n, cfg in small_ring_study}
@@ -53,22 +53,33 @@ def test_page_with_finished_runs(lang, fresh_pool, clear_st_caches, small_ring_s
     assert len(layered) == 1
     fig = layered[0]
     assert len(fig["frames"]) == 4  # one frame per snapshot
-    assert fig["layout"]["sliders"][0]["steps"][-1]["label"] == str(results["ring8-minimax-highlr"].snapshots[-1].step)
+    last_step = results["ring8-minimax-highlr"].snapshots[-1].step
+    assert fig["layout"]["sliders"][0]["steps"][-1]["label"] == str(last_step)
     assert fig["layout"]["updatemenus"][0]["buttons"][0]["method"] == "animate"
-    kinds = {tr["type"] for tr in fig["data"]}
-    assert {"heatmap", "scattergl"} <= kinds  # default layers: real, generated, D's heatmap
-    # findings: filled with the measured numbers of the runs
+    # default layers: the real samples (static), then per frame D's heatmap and the generated points
+    assert [tr["type"] for tr in fig["data"]] == ["scattergl", "heatmap", "scattergl"]
+    # findings: one sentence per run, filled with the measured numbers of the runs
     text = _texts(at)
-    for name, r in results.items():
-        s = modes.toy_stats("ring8", r.final_samples())
-        assert f"{s.captured}" in text and name in text
-    base = modes.toy_stats("ring8", results["ring8-minimax-highlr"].final_samples())
-    s = modes.toy_stats("ring8", results["ring8-nonsat"].final_samples())
-    expected = t("mode_collapse.finding_vs", lang=lang, name="ring8-nonsat", base="ring8-minimax-highlr",
-                 changes="`loss` minimax → nonsat, `lr_g` 0.005 → 0.001, `lr_d` 0.005 → 0.001",
-                 base_captured=base.captured, captured=s.captured, modes=8, base_hq=f"{100 * base.hq_share:.0f}",
-                 hq=f"{100 * s.hq_share:.0f}", verdict=t(f"mode_collapse.verdict_{modes.verdict(s)}", lang=lang))
-    assert expected in text
+    stats = {name: modes.toy_stats("ring8", r.final_samples()) for name, r in results.items()}
+
+    def common(name):
+        s = stats[name]
+        return dict(lang=lang, name=name, captured=s.captured, modes=s.n_modes, hq=f"{100 * s.hq_share:.0f}",
+                    verdict=t(f"mode_collapse.verdict_{modes.verdict(s)}", lang=lang))
+
+    # the settings that differ between the first two presets, spelt out once
+    first, nonsat = PRESETS["ring8-minimax-highlr"], PRESETS["ring8-nonsat"]
+    assert mode_view.change_text(first, nonsat) == (
+        f"`loss` {first.loss} → {nonsat.loss}, `lr_g` {first.lr_g:g} → {nonsat.lr_g:g}, "
+        f"`lr_d` {first.lr_d:g} → {nonsat.lr_d:g}")
+    for name, base in modes.STUDIES["ring8"]:
+        if base is None:
+            expected = t("mode_collapse.finding_first", **common(name))
+        else:
+            expected = t("mode_collapse.finding_vs", base=base, base_captured=stats[base].captured,
+                         changes=mode_view.change_text(results[base].config, results[name].config),
+                         base_hq=f"{100 * stats[base].hq_share:.0f}", **common(name))
+        assert expected in text, name
     assert fresh_pool.trainings_started == len(results)  # rendering trained nothing more
 
     # turn on every layer: the manifold and arrows appear in the figure and in every frame
@@ -76,9 +87,13 @@ def test_page_with_finished_runs(lang, fresh_pool, clear_st_caches, small_ring_s
         if hasattr(at, "pills") else at.get("button_group")[0].set_value(
             ["real", "fake", "heat", "manifold", "arrows"]).run()
     assert not at.exception
-    fig = [json.loads(el.proto.spec) for el in at.get("plotly_chart") if json.loads(el.proto.spec).get("frames")][0]
+    charts = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    fig = [c for c in charts if c.get("frames")][0]
     assert len(fig["data"]) == 5
     assert all(len(f["data"]) == 4 for f in fig["frames"])  # everything but the static real samples
+
+
+HELDOUT_ACCURACY, HELDOUT_DIGITS = 0.987, 500  # what the stand-in classifier's sidecar says
 
 
 @pytest.fixture
@@ -94,13 +109,22 @@ def fake_classifier(monkeypatch):
 
     monkeypatch.setattr(classifier, "predict_proba", proba)
     monkeypatch.setattr(mode_view, "classifier_ready", lambda: True)
-    monkeypatch.setattr(classifier, "classifier_info", lambda: {"heldout_accuracy": 0.987, "data": {"heldout": 500}})
+    info = {"heldout_accuracy": HELDOUT_ACCURACY, "data": {"heldout": HELDOUT_DIGITS}}
+    monkeypatch.setattr(classifier, "classifier_info", lambda: info)
     return proba
 
 
 def test_bad_lab_config_gives_a_message(fresh_pool, clear_st_caches, fake_classifier):
-    at = _open("en", lab_cfg={"lr_g": "fast", "dataset": "mnist5k"})
-    assert any("lr_g" in e.value for e in at.error)
+    from gan_core.config import ConfigError, from_dict
+    from ui.i18n import t
+    from ui.params import explain
+
+    bad = {"lr_g": "fast", "dataset": "mnist5k"}
+    with pytest.raises(ConfigError) as err:
+        from_dict(bad)
+    assert "lr_g" in explain(err.value)
+    at = _open("en", lab_cfg=bad)
+    assert [e.value for e in at.error] == [t("mode_collapse.lab_bad", lang="en", problem=explain(err.value))]
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
@@ -116,9 +140,14 @@ def test_digit_view_for_the_lab_run(lang, fresh_pool, clear_st_caches, fake_clas
     hist = [h for h in hist if h["data"] and h["data"][0]["type"] == "bar" and len(h["data"][0]["x"]) == 10]
     assert len(hist) == 1
     shares = _arr(hist[0]["data"][0]["y"])
-    expected = modes.digit_report(*(lambda x: (x, fake_classifier(x)))(generate(r, EVAL_SAMPLES, seed=EVAL_SEED)))
+    samples = generate(r, EVAL_SAMPLES, seed=EVAL_SEED)
+    expected = modes.digit_report(samples, fake_classifier(samples))
     np.testing.assert_allclose(shares, 100 * np.asarray(expected["hist"]))
     line = t("mode_collapse.digit_line", lang=lang, name=t("mode_collapse.lab_run", lang=lang),
-             covered=expected["covered"], tv=f"{expected['tv_uniform']:.2f}", dup=f"{100 * expected['near_dup']:.1f}")
+             covered=expected["covered"], tv=f"{expected['tv_uniform']:.2f}",
+             dup=f"{100 * expected['near_dup']:.1f}")
     assert line in _texts(at)
-    assert "98.7" in "\n".join(c.value for c in at.caption)  # the classifier's held-out accuracy is shown
+    # the classifier's held-out accuracy is shown
+    acc = f"{100 * HELDOUT_ACCURACY:.1f}"
+    info = t("mode_collapse.classifier_info", lang=lang, acc=acc, n=HELDOUT_DIGITS)
+    assert info in [c.value for c in at.caption]

@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from gan_core import runs
+from gan_core import store as store_module
 from gan_core.config import PRESETS
-from gan_core.runs import JobPool, RunStore, run_sync
+from gan_core.payload import to_payload
+from gan_core.pool import JobPool, run_sync
+from gan_core.store import RunStore
+from gan_core.train import HISTORY_COLUMNS, Trainer
 
 TINY = PRESETS["tiny"].replace(steps=4, snapshots=2, batch=32)
 
@@ -20,7 +23,7 @@ def _pool(root, workers=1) -> JobPool:
 def _same_run(a, b) -> None:
     """Same numbers (wall-clock times aside)."""
     assert a.config == b.config and a.status == b.status
-    for c in set(runs.HISTORY_COLUMNS) - {"wall"}:
+    for c in set(HISTORY_COLUMNS) - {"wall"}:
         np.testing.assert_array_equal(a.history[c], b.history[c])
     assert [s.step for s in a.snapshots] == [s.step for s in b.snapshots]
     for sa, sb in zip(a.snapshots, b.snapshots):
@@ -78,7 +81,7 @@ def test_damaged_entry_is_ignored_deleted_and_recomputed(tmp_path, damage):
     elif damage == "wrong_key":
         # a valid entry of another config stored under this key
         other = run_sync(TINY.replace(seed=5), _pool(tmp_path / "other"))
-        torch.save(runs.to_payload(other), path)
+        torch.save(to_payload(other), path)
     elif damage == "pickle":
         # an arbitrary pickled object: weights_only refuses it, so nothing is executed
         import pickle
@@ -138,14 +141,14 @@ def test_two_threads_asking_for_one_config_share_one_training(tmp_path):
 def test_queue_position_and_runs_off_the_calling_thread(tmp_path, monkeypatch):
     gate = threading.Event()
     threads_seen = []
-    real_run = runs.Trainer.run
+    real_run = Trainer.run
 
     def gated_run(self, callback=None, should_stop=None):
         threads_seen.append(threading.current_thread().name)
         gate.wait(60)
         return real_run(self, callback, should_stop)
 
-    monkeypatch.setattr(runs.Trainer, "run", gated_run)
+    monkeypatch.setattr(Trainer, "run", gated_run)
     pool = _pool(tmp_path, workers=1)
     try:
         a = pool.submit(TINY.replace(seed=10))
@@ -161,7 +164,7 @@ def test_queue_position_and_runs_off_the_calling_thread(tmp_path, monkeypatch):
         for j in (a, b, c):
             pool.wait(j, timeout=120)
         assert all(j.state == "done" for j in (a, b, c))
-        assert all(name.startswith("gan-train") for name in threads_seen)
+        assert all(name.startswith("train-") for name in threads_seen)
         assert threading.current_thread().name not in threads_seen
     finally:
         gate.set()
@@ -171,7 +174,7 @@ def test_queue_position_and_runs_off_the_calling_thread(tmp_path, monkeypatch):
 def test_nan_run_is_shown_but_never_cached_as_a_success(tmp_path, monkeypatch):
     # Adam keeps even lr 0.1 finite on these nets, so the blow-up is injected: D's first
     # weight turns NaN after step 3, as a real overflow would leave it.
-    real_step = runs.Trainer.step
+    real_step = Trainer.step
 
     def blow_up(self):
         out = real_step(self)
@@ -180,7 +183,7 @@ def test_nan_run_is_shown_but_never_cached_as_a_success(tmp_path, monkeypatch):
                 self.d_params[0].fill_(float("nan"))
         return out
 
-    monkeypatch.setattr(runs.Trainer, "step", blow_up)
+    monkeypatch.setattr(Trainer, "step", blow_up)
     bad = TINY.replace(lr_g=0.05, lr_d=0.05, steps=20, snapshots=21, seed=1)
     pool = _pool(tmp_path)
     try:
@@ -197,7 +200,7 @@ def test_nan_run_is_shown_but_never_cached_as_a_success(tmp_path, monkeypatch):
 
 def test_failed_training_is_reported_and_can_be_retried(tmp_path, monkeypatch):
     calls = []
-    real_run = runs.Trainer.run
+    real_run = Trainer.run
 
     def flaky(self, callback=None, should_stop=None):
         calls.append(1)
@@ -205,7 +208,7 @@ def test_failed_training_is_reported_and_can_be_retried(tmp_path, monkeypatch):
             raise MemoryError("simulated")
         return real_run(self, callback, should_stop)
 
-    monkeypatch.setattr(runs.Trainer, "run", flaky)
+    monkeypatch.setattr(Trainer, "run", flaky)
     pool = _pool(tmp_path)
     try:
         job = pool.wait(pool.submit(TINY), timeout=60)
@@ -242,7 +245,7 @@ def test_unwritable_disk_degrades_to_memory_with_a_notice(tmp_path, monkeypatch)
     def full_disk(*a, **k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(runs.tempfile, "mkstemp", full_disk)
+    monkeypatch.setattr(store_module.tempfile, "mkstemp", full_disk)
     pool = JobPool(store)
     try:
         r = run_sync(TINY, pool)
@@ -255,7 +258,7 @@ def test_unwritable_disk_degrades_to_memory_with_a_notice(tmp_path, monkeypatch)
 
 
 def test_cache_folder_comes_from_the_environment(tmp_path, monkeypatch):
-    from gan_core.data import cache_dir
+    from gan_core.files import cache_dir
 
     monkeypatch.setenv("GAN_CLASSROOM_CACHE", str(tmp_path / "here"))
     assert cache_dir() == tmp_path / "here"
@@ -290,12 +293,12 @@ def test_process_isolation_gives_the_same_run_and_streams_progress(tmp_path):
         assert job.result.metrics["score"] == in_thread.metrics["score"]  # evaluated in the child
         assert job.history["step"] == [1, 2, 3, 4]  # every step came through the pipe
         assert [s.step for s in job.snapshots] == [s.step for s in in_thread.snapshots]
-        pid = pool._processes[0].pid
+        pid = pool._backends[0].pid
         again = pool.wait(pool.submit(TINY.replace(seed=22)), timeout=180)
-        assert again.state == "done" and pool._processes[0].pid == pid  # the child is reused
+        assert again.state == "done" and pool._backends[0].pid == pid  # the child is reused
     finally:
         pool.shutdown()
-    assert all(not w.alive() for w in pool._processes)
+    assert all(not w.alive() for w in pool._backends)
 
 
 def test_a_killed_training_process_fails_its_job_and_is_replaced(tmp_path):
@@ -310,7 +313,7 @@ def test_a_killed_training_process_fails_its_job_and_is_replaced(tmp_path):
         while job.step < 3 and time.time() < t_end:
             time.sleep(0.05)
         assert job.state == "running" and job.step >= 3
-        os.kill(pool._processes[0].pid, signal.SIGKILL)
+        os.kill(pool._backends[0].pid, signal.SIGKILL)
         pool.wait(job, timeout=60)
         assert job.state == "failed" and "training process stopped" in job.error
         assert not (tmp_path / f"{long.key}.pt").exists()

@@ -82,7 +82,7 @@ def book_run_section() -> None:
             st.rerun()
         return
     from gan_core.bookrun import STEPS_PER_EPOCH
-    from gan_core.runs import Job
+    from gan_core.jobs import Job
 
     result = _book_run()
     cfg = result.config

@@ -22,7 +22,7 @@ POLL_SECONDS = 1.5
 
 
 def pool():
-    from gan_core.runs import default_pool
+    from gan_core.pool import default_pool
 
     return default_pool()
 

@@ -9,18 +9,25 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 TOY_EXTENT = 5.0  # toy plots show [-5, 5]^2 (the grid of 25 spans [-4, 4])
+GRID_GREY = 60  # the padding between the cells of a sample grid
 
 
 def tile(samples: np.ndarray, ncol: int | None = None, pad: int = 2, scale: int = 1) -> np.ndarray:
-    """uint8 N x H x W images -> one uint8 grid image (light padding between cells)."""
+    """uint8 N x H x W images -> one uint8 grid image, ``ncol`` cells a row (default about
+    square), ``pad`` grey pixels around every cell; empty cells of the last row stay grey.
+    ``scale`` > 1 enlarges every pixel to a scale x scale block."""
+    import torch
+    from torchvision.utils import make_grid  # torchvision is slow to import: only when drawing
+
     n, h, w = samples.shape
-    ncol = ncol or int(math.ceil(math.sqrt(n)))
-    nrow = int(math.ceil(n / ncol))
-    grid = np.full((nrow * (h + pad) + pad, ncol * (w + pad) + pad), 60, dtype=np.uint8)
-    for i in range(n):
-        r, c = divmod(i, ncol)
-        y, x = pad + r * (h + pad), pad + c * (w + pad)
-        grid[y : y + h, x : x + w] = samples[i]
+    ncol = ncol or math.ceil(math.sqrt(n))
+    cells = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.uint8)).unsqueeze(1)
+    if n < ncol:  # make_grid narrows a short grid to n columns; keep the ncol asked for
+        cells = torch.cat([cells, torch.full((ncol - n, 1, h, w), GRID_GREY, dtype=torch.uint8)])
+    if len(cells) > 1:
+        grid = make_grid(cells, nrow=ncol, padding=pad, pad_value=GRID_GREY)[0].numpy()
+    else:  # make_grid hands a single image back unpadded
+        grid = np.pad(samples[0], pad, constant_values=GRID_GREY)
     if scale > 1:
         grid = np.kron(grid, np.ones((scale, scale), dtype=np.uint8))
     return grid

@@ -167,3 +167,21 @@ def test_snapshot_steps_are_log_spaced_and_bounded():
 def test_should_stop_cancels():
     result = Trainer(TINY.replace(steps=50)).run(should_stop=lambda: True)
     assert result.status == "cancelled" and len(result.history["step"]) == 0
+
+
+def test_tile_places_cells_in_rows_with_grey_padding():
+    from gan_core.export import GRID_GREY, tile
+
+    cells = np.stack([np.full((3, 4), 10 * (i + 1), np.uint8) for i in range(5)])  # 5 cells of 3 x 4
+    grid = tile(cells, ncol=3, pad=1)
+    # 2 rows of 3 cells: 2 * (3 + 1) + 1 rows, 3 * (4 + 1) + 1 columns
+    assert grid.shape == (9, 16) and grid.dtype == np.uint8
+    expected = np.full((9, 16), GRID_GREY, np.uint8)
+    for i in range(5):
+        r, c = divmod(i, 3)
+        expected[1 + 4 * r : 4 + 4 * r, 1 + 5 * c : 5 + 5 * c] = 10 * (i + 1)
+    np.testing.assert_array_equal(grid, expected)  # the sixth cell stays grey
+    np.testing.assert_array_equal(tile(cells, ncol=3, pad=1, scale=2), np.kron(expected, np.ones((2, 2))))
+    # fewer cells than columns keeps the width asked for; one cell is padded all round
+    assert tile(cells[:2], ncol=4, pad=1).shape == (5, 21)
+    np.testing.assert_array_equal(tile(cells[:1], pad=2), np.pad(cells[0], 2, constant_values=GRID_GREY))

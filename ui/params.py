@@ -1,17 +1,24 @@
-"""Training settings <-> widgets <-> URL query string, with validation messages.
+"""Settings <-> widgets <-> URL query string, with validation messages: the app's one home for
+reading, checking and writing query parameters.
 
-The URL holds ``preset`` plus the fields that differ from it, so a link reproduces a run.
 Values from the URL are untrusted: unknown keys are ignored, bad types refused and numbers
-outside their range clamped, each with a translated message.
+outside their range clamped, each with a translated message shown back through ``safe_value``.
+Two users: the Lab, whose URL holds ``preset`` plus the fields that differ from it so that a link
+reproduces a run (``config_from_url`` .. ``write_url``), and pages with a few loose settings
+(the training procedure, minimax), which read one parameter at a time (``url_number``,
+``url_choice``), keep their widgets' stored values valid (``guard``) and mirror changes back
+(``write_params``).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import fields
 from typing import Iterable
 
 import streamlit as st
 
-from gan_core.config import PRESETS, SPECS, ConfigError, FieldSpec, TrainConfig, apply_overrides, check, coerce
+from gan_core.config import (PRESETS, SPECS, ConfigError, FieldSpec, TrainConfig, apply_overrides, check,
+                             coerce, parse_number)
 from ui.i18n import current_lang, t
 
 CONFIG_FIELDS = tuple(f.name for f in fields(TrainConfig))
@@ -132,8 +139,15 @@ def url_params(preset: str, cfg: TrainConfig) -> dict[str, str]:
     for name in CONFIG_FIELDS:
         value = getattr(cfg, name)
         if value != getattr(base, name):
-            out[name] = str(value).lower() if isinstance(value, bool) else f"{value:g}" if isinstance(value, float) else str(value)
+            out[name] = url_text(value)
     return out
+
+
+def url_text(value: object) -> str:
+    """A value as the URL shows it: booleans ``true``/``false``, floats short (``f"{x:g}"``)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def write_url(preset: str, cfg: TrainConfig) -> None:
@@ -143,3 +157,62 @@ def write_url(preset: str, cfg: TrainConfig) -> None:
     st.query_params.update(url_params(preset, cfg))
     if lang:
         st.query_params["lang"] = lang
+
+
+# ---- one parameter at a time (pages with a few loose settings) ---------------------------------
+def url_number(key: str, lo: float, hi: float, kind: type = float) -> tuple[float | None, str | None]:
+    """A number from ``?key=`` checked against [lo, hi]: (value or None, message or None).
+
+    Missing: (None, None). Not a number: refused. Out of range: clamped. Either way a message."""
+    raw = st.query_params.get(key)
+    if raw is None:
+        return None, None
+    shown = {"key": key, "value": safe_value(raw), "lo": f"{lo:g}", "hi": f"{hi:g}"}
+    try:
+        value, clamped = parse_number(raw, kind, lo, hi, clamp=True)
+    except (TypeError, ValueError, OverflowError):
+        return None, t("procedure.url_refused", **shown)
+    if clamped:
+        return value, t("procedure.url_clamped", **shown, used=f"{value:g}")
+    return value, None
+
+
+def url_choice(key: str, choices: tuple[str, ...]) -> tuple[str | None, str | None]:
+    """One of ``choices`` from ``?key=``: (value or None, message or None); missing is (None, None)."""
+    raw = st.query_params.get(key)
+    if raw is None:
+        return None, None
+    if raw in choices:
+        return raw, None
+    return None, t("procedure.url_choice", key=key, value=safe_value(raw), options=", ".join(choices))
+
+
+def write_params(values: dict[str, object]) -> None:
+    """Mirror a page's settings into the address bar, leaving the other parameters alone
+    (written as ``url_text`` writes them)."""
+    for key, value in values.items():
+        st.query_params[key] = url_text(value)
+
+
+def guard(key: str, lo: float, hi: float, default, kind: type = float) -> None:
+    """Keep a widget's stored value inside [lo, hi] (a bad value would make the widget raise)."""
+    value = st.session_state.get(key, default)
+    try:
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError
+    except (TypeError, ValueError):
+        value = default
+    st.session_state[key] = kind(min(max(value, lo), hi))
+
+
+def guard_choice(key: str, choices: tuple, default) -> None:
+    """Keep a widget's stored value one of ``choices``."""
+    if st.session_state.get(key) not in choices:
+        st.session_state[key] = default
+
+
+def show_messages(state_key: str) -> None:
+    """The link messages a page kept in ``st.session_state[state_key]``, as warnings."""
+    for msg in st.session_state.get(state_key, []):
+        st.warning(msg, icon=":material/link_off:")

@@ -248,11 +248,40 @@ def test_lab_link_with_a_bad_value(key, value, fresh_pool, clear_st_caches):
 CONCEPT_CASES = [("procedure", "procedure.title", k, v) for k in ("k", "lr", "data")
                  for v in ("abc", "999", "-1", "nan", "<script>x</script>", "A" * 2000)]
 CONCEPT_CASES += [("minimax", "minimax.title", "d", v) for v in ("abc", "5", "-1", "nan", "inf", "A" * 2000)]
-CONCEPT_CASES += [("cyclegan", "cyclegan.title", "model", v)
-                  for v in ("horse2horse", "../../etc/passwd", "http://evil.example/x.pth", "<script>", "A" * 2000)]
+CYCLEGAN_CASES = [("cyclegan", "cyclegan.title", "model", v) for v in
+                  ("horse2horse", "../../etc/passwd", "http://evil.example/x.pth", "<script>", "A" * 2000)]
+# the concept pages' number settings: range, and the value used for each out-of-range case above
+CONCEPT_RANGES = {"k": (1, 5), "lr": (1e-5, 1e-2), "d": (0.001, 0.999)}
+CONCEPT_CLAMPED = {("k", "999"): "5", ("k", "-1"): "1", ("lr", "999"): "0.01", ("lr", "-1"): "1e-05",
+                   ("d", "5"): "0.999", ("d", "-1"): "0.001"}
 
 
-@pytest.mark.parametrize("page,title,key,value", CONCEPT_CASES, ids=[f"{c[2]}={c[3][:12]}" for c in CONCEPT_CASES])
+def concept_link_message(key: str, value: str) -> str:
+    """The one warning a bad ``?key=value`` gives on the procedure or minimax page, worked out here:
+    the value shown inside a code span, cut to 40 characters."""
+    shown = f"`{value}`" if len(value) <= 40 else f"`{value[:39]}…`"
+    if key == "data":
+        return t("procedure.url_choice", lang="en", key=key, value=shown, options="ring8, mnist5k")
+    lo, hi = CONCEPT_RANGES[key]
+    fmt = {"key": key, "value": shown, "lo": f"{lo:g}", "hi": f"{hi:g}"}
+    if (key, value) in CONCEPT_CLAMPED:
+        return t("procedure.url_clamped", lang="en", **fmt, used=CONCEPT_CLAMPED[key, value])
+    return t("procedure.url_refused", lang="en", **fmt)
+
+
+def _case_id(case: tuple) -> str:
+    return f"{case[2]}={case[3][:12]}"
+
+
+@pytest.mark.parametrize("page,title,key,value", CONCEPT_CASES, ids=[_case_id(c) for c in CONCEPT_CASES])
+def test_concept_page_with_a_bad_link_value(page, title, key, value, clear_st_caches):
+    at = _open(page, {key: value})
+    assert not at.exception, at.exception
+    assert at.title[0].value == t(title, lang="en")
+    assert [w.value for w in at.warning] == [concept_link_message(key, value)]
+
+
+@pytest.mark.parametrize("page,title,key,value", CYCLEGAN_CASES, ids=[_case_id(c) for c in CYCLEGAN_CASES])
 def test_other_pages_with_a_bad_link_value(page, title, key, value, clear_st_caches):
     at = _open(page, {key: value})
     text = " ".join(w.value for w in at.warning)
@@ -263,7 +292,8 @@ def test_other_pages_with_a_bad_link_value(page, title, key, value, clear_st_cac
 
 
 def corpus_size() -> dict[str, int]:
-    return {"uploads": len(UPLOADS), "lab_links": len(LAB_CASES), "other_links": len(CONCEPT_CASES)}
+    return {"uploads": len(UPLOADS), "lab_links": len(LAB_CASES),
+            "other_links": len(CONCEPT_CASES) + len(CYCLEGAN_CASES)}
 
 
 def test_corpus_is_at_least_200_inputs():

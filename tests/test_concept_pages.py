@@ -8,6 +8,10 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest import open_page
 from ui.i18n import t
 
+# the game board; nothing before the first sub-step; curves, signal, optimum, figure 1
+CHARTS_ON_OPEN = {"analogy": 1, "procedure": 0, "minimax": 4}
+
+
 def button(at: AppTest, key: str, lang: str = "en"):
     label = t(key, lang=lang)
     return next(b for b in at.button if b.label == label)
@@ -27,13 +31,18 @@ def test_page_renders_in_both_languages(page, lang, clear_st_caches):
     at = open_page(page, lang)
     assert at.title[0].value == t(f"{page}.title", lang=lang)
     assert not at.error
-    if page != "procedure":
-        assert charts(at)
+    assert len(charts(at)) == CHARTS_ON_OPEN[page]
 
 
 def test_analogy_game_round_by_round(clear_st_caches):
     at = open_page("analogy", "ko")
-    assert "|" in at.markdown[1].value and t("analogy.map_end_gan", lang="ko") in at.markdown[1].value
+    cols = ("story", "gan", "meaning")
+    rows = ("counterfeiter", "police", "real", "fake", "caught", "fooled", "end")
+
+    def row(prefix: str) -> str:
+        return "| " + " | ".join(t(f"analogy.map_{prefix}{c}", lang="ko") for c in cols) + " |"
+
+    assert at.markdown[1].value.splitlines() == [row(""), "|---|---|---|", *(row(f"{r}_") for r in rows)]
     button(at, "analogy.police", "ko").click().run()
     assert not at.exception
     assert metric(at, "analogy.m_round", "ko") == "1"
@@ -70,8 +79,9 @@ def test_analogy_reaches_end_state(clear_st_caches):
     for _ in range(6):
         button(at, "analogy.both").click().run()
     assert not at.exception
-    assert any(s.value == t("analogy.v_end", gap=f"{at.session_state['analogy_game'].view().d_gap:.3f}")
-               for s in at.success)
+    gap = at.session_state["analogy_game"].view().d_gap
+    assert gap < 0.1
+    assert [s.value for s in at.success] == [t("analogy.v_end", gap=f"{gap:.3f}")]
 
 
 def test_analogy_bad_state_is_repaired(clear_st_caches):
@@ -83,7 +93,7 @@ def test_analogy_bad_state_is_repaired(clear_st_caches):
 def test_procedure_k3_walks_seven_sub_steps(clear_st_caches):
     at = open_page("procedure", "ko")
     at.slider(key="procedure_k").set_value(3).run()
-    assert at.query_params["k"] in ("3", ["3"])  # the link now reproduces k
+    assert dict(at.query_params) == {"data": "ring8", "k": "3", "lr": "0.002"}  # the link reproduces the run
     chips = next(m.value for m in at.markdown if "→" in m.value)
     assert chips.count("→") == 6  # 7 sub-steps: (D real, D fake) x 3, then G
     kinds = []
@@ -93,7 +103,8 @@ def test_procedure_k3_walks_seven_sub_steps(clear_st_caches):
         kinds.append(at.session_state["procedure_last"].kind)
     assert kinds == ["d_real", "d_fake"] * 3 + ["g"]
     badges = next(m.value for m in at.markdown if "badge" in m.value)
-    assert t("procedure.badge_g_update", lang="ko") in badges and t("procedure.badge_d_frozen", lang="ko") in badges
+    assert badges == (f":gray-badge[{t('procedure.badge_d_frozen', lang='ko')}] "
+                      f":violet-badge[{t('procedure.badge_g_update', lang='ko')}]")
     assert at.session_state["procedure_stepper"].iteration == 2
     assert len(charts(at)) == 3  # D's map with G's push arrows, D before/after, gradient per layer
 
@@ -101,18 +112,21 @@ def test_procedure_k3_walks_seven_sub_steps(clear_st_caches):
 def test_procedure_mnist_shows_images(clear_st_caches):
     at = open_page("procedure", query={"data": "mnist5k", "k": "1"})
     button(at, "procedure.next").click().run()
-    assert not at.exception and len(at.image) >= 1
+    assert not at.exception and len(at.image) == 1  # the real batch
     assert metric(at, "procedure.m_label") == "1"
     button(at, "procedure.finish").click().run()
     last = at.session_state["procedure_last"]
     assert last.kind == "g" and last.updates == "G"
+    assert len(at.image) == 2  # G's fakes before and after its update
 
 
 def test_procedure_bad_url_values(clear_st_caches):
     at = open_page("procedure", query={"k": "999", "lr": "abc", "data": "cifar"})
-    warnings = [w.value for w in at.warning]
-    assert len(warnings) == 3
-    assert any("999" in w for w in warnings) and any("abc" in w for w in warnings)
+    assert [w.value for w in at.warning] == [
+        t("procedure.url_choice", key="data", value="`cifar`", options="ring8, mnist5k"),
+        t("procedure.url_clamped", key="k", value="`999`", lo="1", hi="5", used="5"),
+        t("procedure.url_refused", key="lr", value="`abc`", lo="1e-05", hi="0.01"),
+    ]
     assert at.slider(key="procedure_k").value == 5
     assert at.number_input(key="procedure_lr").value == pytest.approx(2e-3)
     assert at.selectbox(key="procedure_data").value == "ring8"
@@ -128,20 +142,24 @@ def test_procedure_autoplay_advances(clear_st_caches):
 
 def test_minimax_marker_and_explanation(clear_st_caches):
     at = open_page("minimax", "ko")
-    assert at.get("latex")
+    assert len(at.get("latex")) == 2  # V(D, G), and V(D*, G) in terms of the JSD
     button(at, "minimax.early", "ko").click().run()
-    info = " ".join(i.value for i in at.info)
-    assert "0.020" in info and "49.0" in info  # (1 - d) / d at d = 0.02, computed
+    # at d = 0.02 the logit slopes are -d and -(1 - d), their ratio (1 - d) / d
+    assert [i.value for i in at.info] == [t("minimax.signal_reading", lang="ko", d="0.020", sat="0.020",
+                                            ns="0.980", ratio="49.0")]
+    assert dict(at.query_params) == {"d": "0.02"}
     fig = next(c for c in charts(at) if c["layout"]["title"]["text"] == t("minimax.curves_title", lang="ko"))
     assert len(fig["data"]) == 9  # 3 curves, 3 tangents, 3 markers
 
 
-@pytest.mark.parametrize("raw,expect,warn", [("0.25", 0.25, False), ("5", 0.999, True), ("abc", 0.02, True),
-                                             ("nan", 0.02, True)])
-def test_minimax_marker_from_url(raw, expect, warn, clear_st_caches):
+@pytest.mark.parametrize("raw,expect,message", [("0.25", 0.25, None), ("5", 0.999, "procedure.url_clamped"),
+                                                ("abc", 0.02, "procedure.url_refused"),
+                                                ("nan", 0.02, "procedure.url_refused")])
+def test_minimax_marker_from_url(raw, expect, message, clear_st_caches):
     at = open_page("minimax", query={"d": raw})
     assert at.slider(key="minimax_d").value == pytest.approx(expect)
-    assert bool(at.warning) is warn
+    want = [t(message, key="d", value=f"`{raw}`", lo="0.001", hi="0.999", used="0.999")] if message else []
+    assert [w.value for w in at.warning] == want
 
 
 def test_minimax_optimum_identity_on_page(clear_st_caches):
@@ -152,16 +170,21 @@ def test_minimax_optimum_identity_on_page(clear_st_caches):
     button(at, "minimax.copy").click().run()
     v = float(next(m.value for m in at.metric if m.label == "V(D*, G)"))
     assert v == pytest.approx(-math.log(4), abs=1e-6)
-    assert at.success and f"{-math.log(4):.6f}" in at.success[0].value
+    assert [s.value for s in at.success] == [t("minimax.equal", v=f"{-math.log(4):.6f}")]
 
 
 def test_minimax_bce_table_and_bad_density(clear_st_caches):
-    at = open_page("minimax", state={"minimax_url_loaded": True, "minimax_pd_s1": 0.0, "minimax_bce_seed": -5})
+    state = {"minimax_url_loaded": True, "minimax_pd_s1": 0.0, "minimax_bce_seed": -5}
+    at = open_page("minimax", state=state)
     df = at.dataframe[0].value
+    names = ("log_real", "log_fake", "value", "real", "fake", "total", "engine", "sum_check")
+    assert list(df.iloc[:, 0]) == [t(f"minimax.bce_{n}") for n in names]
     values = dict(zip(df.iloc[:, 0], df.iloc[:, 1].astype(float)))
     assert values[t("minimax.bce_total")] == pytest.approx(-values[t("minimax.bce_value")], abs=1e-6)
     assert abs(values[t("minimax.bce_sum_check")]) < 1e-6
     assert at.number_input(key="minimax_pd_s1").value == pytest.approx(0.1)  # repaired, not a crash
+    assert at.number_input(key="minimax_bce_seed").value == 0
+    assert not at.error
 
 
 def test_minimax_fig1_training_and_slider(clear_st_caches):
@@ -187,6 +210,27 @@ def test_procedure_engine_failure_is_a_message_not_a_traceback(monkeypatch, clea
 
     monkeypatch.setattr(proc, "Stepper", broken)
     at = open_page("procedure")
-    assert at.error and at.error[0].value == t("procedure.error")
+    assert [e.value for e in at.error] == [t("procedure.error")]
     button(at, "procedure.next").click().run()
     assert not at.exception
+    assert [e.value for e in at.error] == [t("procedure.error")]
+
+
+def test_autoplay_stops_when_nothing_is_left_to_play(monkeypatch, clear_st_caches):
+    from ui import analogy_view, minimax_view
+
+    monkeypatch.setattr(analogy_view, "MAX_ROUNDS", 1)
+    monkeypatch.setattr(minimax_view, "FIG1_MAX", 50)
+    at = open_page("analogy")
+    button(at, "analogy.autoplay").click().run()
+    assert at.session_state["analogy_playing"] is True and len(at.session_state["analogy_game"].rounds) == 1
+    at.run()  # the next tick finds the last round played: play stops, the button is "auto-play" again
+    assert at.session_state["analogy_playing"] is False and len(at.session_state["analogy_game"].rounds) == 1
+    assert [b.label for b in at.button].count(t("analogy.autoplay")) == 1
+    at.switch_page("pages/minimax.py").run()
+    button(at, "minimax.fig1_live").click().run()
+    assert at.session_state["fig1_playing"] is True and at.session_state["fig1_game"].g_steps == 25
+    at.run()  # this tick trains to FIG1_MAX and stops
+    assert at.session_state["fig1_playing"] is False and at.session_state["fig1_game"].g_steps == 50
+    assert metric(at, "minimax.fig1_iters") == "50"
+    assert [b.label for b in at.button].count(t("minimax.fig1_live")) == 1

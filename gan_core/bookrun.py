@@ -1,4 +1,4 @@
-"""The book's long run, shipped: seed 000's configuration trained for many epochs.
+"""The book's long run, shipped: the textbook's MNIST GAN trained for many epochs.
 
 ``make_book_run`` trains the ``seed-book`` preset (with more steps) and writes three files:
 
@@ -11,7 +11,7 @@
 
 ``load_book_run`` turns those files back into a ``RunResult`` so the Lab shows the run at once
 with the same views as a run trained live. Command:
-``python -m gan_core book-run --out pretrained/ --steps 20000`` (about an hour on 2 cores).
+``python -m gan_core book-run --out pretrained/ --steps 20000``.
 """
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def make_book_run(out_dir: Path | str, steps: int, command: str, log=print) -> P
     torch.save(half, out_dir / WEIGHTS)
 
     meta = {
-        "what": "seed 000's MNIST GAN (seed-book preset) trained long: sample grids, losses, generator",
+        "what": "the textbook's MNIST GAN (seed-book preset) trained long: sample grids, losses, generator",
         "command": command,
         "config": cfg.to_dict(),
         "config_key": cfg.key,
@@ -95,9 +95,10 @@ def make_book_run(out_dir: Path | str, steps: int, command: str, log=print) -> P
     }
     side = out_dir / SIDECAR
     side.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    weights_meta = {k: meta[k] for k in ("command", "config", "config_key", "data", "metrics", "generator_dtype")}
-    weights_meta = {"what": "the final generator of the book's long run (seed 000's MLP), fp16 state dict",
-                    **weights_meta, "sha256": meta["files"][WEIGHTS], "run_sidecar": SIDECAR}
+    shared = ("command", "config", "config_key", "data", "metrics", "generator_dtype")
+    what = "the final generator of the book's long run (the textbook's MLP), fp16 state dict"
+    weights_meta = {"what": what, **{k: meta[k] for k in shared},
+                    "sha256": meta["files"][WEIGHTS], "run_sidecar": SIDECAR}
     (out_dir / WEIGHTS_SIDECAR).write_text(json.dumps(weights_meta, indent=2) + "\n", encoding="utf-8")
     return side
 
@@ -123,7 +124,8 @@ def load_book_run(folder: Path | str | None = None) -> RunResult:
     with np.load(folder / NPZ, allow_pickle=False) as z:
         grids, steps, walls = z["snapshots"], z["snapshot_step"], z["snapshot_wall"]
         history = {c: z["history_" + c].astype(np.float64) for c in HISTORY_COLUMNS}
-    snapshots = [Snapshot(int(s), float(w), grids[i]) for i, (s, w) in enumerate(zip(steps, walls))]
+    snapshots = [Snapshot(int(s), float(w), grids[i])
+                 for i, (s, w) in enumerate(zip(steps, walls, strict=True))]
     state = torch.load(folder / WEIGHTS, map_location="cpu", weights_only=True)
     generator = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
     metrics = dict(meta.get("metrics", {}))

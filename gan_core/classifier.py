@@ -13,9 +13,10 @@ import json
 import math
 import threading
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -162,7 +163,8 @@ def load_classifier(path: Path | str | None = None) -> DigitNet:
     """The shipped digit classifier (eval mode, loaded once per process)."""
     path = Path(path) if path is not None else CLASSIFIER_FILE
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run `python -m gan_core make-classifier --out pretrained/`")
+        raise FileNotFoundError(f"{path} is missing: run "
+                                "`python -m gan_core make-classifier --out pretrained/`")
     with _LOAD_LOCK:
         return _load(str(path.resolve()))
 

@@ -6,7 +6,7 @@ share that the shipped digit classifier (gan_core.classifier) reads as d.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -113,16 +113,18 @@ def evaluate_toy_run(result) -> dict:
 # ---- digits -------------------------------------------------------------------------------
 # The class histogram and "classes covered" come from gan_core.metrics (the classifier's home);
 # this module adds what mode collapse needs on top: distance from uniform and near-duplicates.
-NEAR_DUP_DIST = 0.06  # RMS pixel difference (0..1 scale) below which two digits count as copies (<1% of real digits)
+NEAR_DUP_DIST = 0.06  # RMS pixel difference (0..1 scale) below which two digits count as copies
 NEAR_DUP_MAX = 2000  # pairwise check on at most this many samples
 
 
-def near_duplicate_rate(images: np.ndarray, threshold: float = NEAR_DUP_DIST, max_n: int = NEAR_DUP_MAX) -> float:
+def near_duplicate_rate(images: np.ndarray, threshold: float = NEAR_DUP_DIST,
+                        max_n: int = NEAR_DUP_MAX) -> float:
     """Share of images whose closest *other* image is nearer than ``threshold``.
 
     Distance: root-mean-square pixel difference with pixels scaled to 0..1 (identical = 0).
-    Real digits rarely come this close to one another (0.7% of 2,000 held-in MNIST digits); a
-    collapsed generator's samples do. Exact, over the first ``max_n`` images (one n x n product).
+    Real digits rarely come this close to one another (bench/near_duplicates.py measures how
+    rarely); a collapsed generator's samples do. Exact, over the first ``max_n`` images (one
+    n x n product).
     """
     n = min(len(images), max_n)
     if n < 2:
@@ -136,7 +138,8 @@ def near_duplicate_rate(images: np.ndarray, threshold: float = NEAR_DUP_DIST, ma
 
 
 def tv_from_uniform(hist) -> float:
-    """Total-variation distance of a class histogram from uniform (0 = uniform, 0.9 = one class of 10)."""
+    """Total-variation distance of a class histogram from uniform (0 = uniform, 0.9 = one
+    class of 10)."""
     h = np.asarray(hist, dtype=np.float64)
     if h.sum() <= 0:
         return 0.0
@@ -200,9 +203,10 @@ def verdict(stats: ToyModeStats) -> str:
 def mode_hops(dataset: str, snapshots) -> tuple[int, list[int]]:
     """How often the most-occupied mode changes between snapshots, and the sequence (1-based)."""
     seq = [int(m) + 1 for m in visited_modes(dataset, snapshots) if m >= 0]
-    hops = sum(1 for a, b in zip(seq, seq[1:]) if a != b)
+    hops = sum(1 for a, b in zip(seq, seq[1:], strict=False) if a != b)
     return hops, seq
 
-# Digit presets compared on the page: the textbook's configuration (collapses in a short run
-# here, DESIGN.md section 7) and the tuned quick DCGAN.
+
+# Digit presets compared on the page: the textbook's configuration (it collapses in a short
+# run) and the tuned quick DCGAN.
 DIGIT_PRESETS: tuple[str, ...] = ("seed-book", "quick")

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from gan_core import losses
+from gan_core.models import _pack  # the very helper D uses to group its input
 
 HEAT = 48  # heatmap resolution per axis
 LINES = 21  # manifold grid lines per axis
@@ -51,8 +52,6 @@ def score_is_probability(loss: str) -> bool:
 
 def _d_on_points(d: torch.nn.Module, pts: torch.Tensor, fakes: torch.Tensor) -> torch.Tensor:
     """D's logit for each single point, respecting pack and minibatch-std (see module doc)."""
-    from gan_core.models import _pack  # the very helper D uses
-
     pack = getattr(d, "pack", 1)
     h = pts.repeat_interleave(pack, 0) if pack > 1 else pts
     h = _pack(h, pack)

@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# Set before anything imports gan_core.data.cache_dir().
+# Set before anything imports gan_core.files.cache_dir().
 _CACHE = tempfile.mkdtemp(prefix="gan-classroom-test-")
 os.environ.setdefault("GAN_CLASSROOM_CACHE", _CACHE)
 

@@ -53,7 +53,8 @@ def _lab(monkeypatch, folder=None):
     return at
 
 
-def test_lab_opens_the_book_run_with_timeline_and_quality(tiny_book, monkeypatch, clear_st_caches, fresh_pool):
+def test_lab_opens_the_book_run_with_timeline_and_quality(tiny_book, monkeypatch, clear_st_caches,
+                                                          fresh_pool):
     at = _lab(monkeypatch, tiny_book)
     load = [b for b in at.button if b.label == "Load the book's long run"]
     assert load, [b.label for b in at.button]

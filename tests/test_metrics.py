@@ -89,12 +89,42 @@ def test_real_digits_score_high_and_sit_at_distance_zero_from_themselves():
     assert blank["fd"] > 10 * classifier.classifier_info()["real_reference"]["fd"]
 
 
-def test_evaluate_run_on_a_tiny_image_run():
+def test_evaluate_images_with_a_classifier_whose_answers_are_known(monkeypatch):
+    # four images: the stand-in classifier reads 3, 3, 3, 7 with certainty and gives the
+    # corners of a 2 x 2 square as features; the "real" features are N(0, I) in 2D
+    monkeypatch.setattr(classifier, "load_classifier", lambda: "model")
+    monkeypatch.setattr(classifier, "predict_proba", lambda images, model: np.eye(10)[[3, 3, 3, 7]])
+    square = np.array([[0, 0], [2, 0], [0, 2], [2, 2]], dtype=float)
+    monkeypatch.setattr(classifier, "features", lambda images, model: square)
+    monkeypatch.setattr(metrics, "_heldout_stats", lambda model: (np.zeros(2), np.eye(2)))
+    out = metrics.evaluate_images(np.zeros((4, 28, 28), np.uint8))
+    # p(y) = (3/4 on 3, 1/4 on 7): KL is ln(4/3) for the threes and ln 4 for the seven
+    assert out["score"] == round((4 / 3) ** 0.75 * 4**0.25, 4)
+    # mean (1, 1), covariance 4/3 I against (0, 0), I: 2 + 8/3 + 2 - 2 * 2 * sqrt(4/3)
+    assert out["fd"] == round(20 / 3 - 8 / math.sqrt(3), 4)
+    assert out["class_hist"] == [0, 0, 0, 3, 0, 0, 0, 1, 0, 0] and out["n_eval"] == 4
+    assert out["classes_covered"] == out["classes_present"] == 2 and out["min_class_share"] == 0.0
+
+
+def test_evaluate_run_scores_the_runs_fixed_noise_samples():
     from gan_core.config import PRESETS
-    from gan_core.train import train
+    from gan_core.train import generate, train
 
     result = train(PRESETS["tiny"].replace(steps=5, snapshots=2))
     out = evaluate.evaluate_run(result)
+    samples = generate(result, metrics.EVAL_SAMPLES, seed=metrics.EVAL_SEED)
+    assert out == metrics.evaluate_images(samples)  # the same 2,000 samples, the same numbers
     assert sum(out["class_hist"]) == metrics.EVAL_SAMPLES == out["n_eval"]
-    assert 1.0 <= out["score"] <= 10.0 and out["fd"] > 0
     json.dumps(out)  # JSON-able
+
+
+def test_evaluate_run_gives_toy_runs_their_mode_numbers():
+    from gan_core.config import TrainConfig
+    from gan_core.data import toy_modes
+    from gan_core.train import RunResult, Snapshot
+
+    # two points on each of modes 0, 1 and 2 of the ring, two points far from every mode
+    pts = np.concatenate([np.repeat(toy_modes("ring8")[:3], 2, 0), [[0.0, 0.0], [9.0, 9.0]]])
+    cfg = TrainConfig(dataset="ring8", arch="toy-mlp")
+    result = RunResult(cfg, "ok", "", {}, [Snapshot(0, 0.0, pts.astype(np.float32))], {})
+    assert evaluate.evaluate_run(result) == {"modes": 8, "modes_captured": 3, "hq_share": 0.75}

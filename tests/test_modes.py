@@ -178,20 +178,31 @@ def test_unrolled_step_leaves_the_real_d_alone_and_changes_g():
         z, _ = tr.noise(len(real))
         fake = tr.g(z)
         tr.g_update(fake, None)
-        assert all(torch.equal(a, b) for a, b in zip(d_before, tr.d.parameters()))
+        assert all(torch.equal(a, b) for a, b in zip(d_before, tr.d.parameters(), strict=True))
         assert all(p.requires_grad for p in tr.d.parameters())
         return [p.detach().clone() for p in tr.g.parameters()]
 
     plain, unrolled = after_one_step(0), after_one_step(3)
-    assert not all(torch.equal(a, b) for a, b in zip(plain, unrolled))
+    assert not all(torch.equal(a, b) for a, b in zip(plain, unrolled, strict=True))
 
 
-def test_evaluate_toy_run():
-    from gan_core.train import train
+def test_evaluate_toy_run_counts_the_final_snapshot():
+    from gan_core.train import RunResult, Snapshot, train
 
+    ring = toy_modes("ring8")
+    sigma = toy_sigma("ring8")
+    # final snapshot: 3 points on mode 5, 1 point 2 sigma from mode 1, 4 points 10 sigma off
+    # mode 0; the first snapshot (everything on mode 2) must not count
+    final = np.concatenate([np.repeat(ring[5:6], 3, 0), ring[1:2] + [2 * sigma, 0],
+                            np.repeat(ring[0:1] + [0, 10 * sigma], 4, 0)]).astype(np.float32)
+    snaps = [Snapshot(0, 0.0, np.repeat(ring[2:3], 8, 0).astype(np.float32)), Snapshot(9, 1.0, final)]
+    result = RunResult(_toy_cfg(), "ok", "", {}, snaps, {})
+    assert modes.evaluate_toy_run(result) == {"modes": 8, "modes_captured": 2, "hq_share": 0.5}
+    # a trained run: the numbers are those of its last snapshot's samples
     r = train(_toy_cfg(steps=3, snapshots=2))
-    out = modes.evaluate_toy_run(r)
-    assert out["modes"] == 8 and 0 <= out["modes_captured"] <= 8 and 0 <= out["hq_share"] <= 1
+    s = modes.toy_stats("ring8", r.snapshots[-1].samples)
+    assert modes.evaluate_toy_run(r) == {"modes": 8, "modes_captured": s.captured,
+                                         "hq_share": round(s.hq_share, 4)}
 
 
 def test_digit_report_on_a_collapsed_and_a_varied_set():

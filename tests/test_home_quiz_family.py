@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from gan_core import quiz
 from ui import nav
-from ui.i18n import LANGS, catalogue
+from ui.i18n import LANGS, catalogue, t
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
@@ -156,7 +156,10 @@ def test_quiz_right_and_wrong_change_the_score(lang):
     at.button(key=f"quiz_check_{num.qid}").click()
     at.run()
     assert _metric(at, 0) == f"1 / {n}" and _metric(at, 1) == f"2 / {n}"
-    assert at.error, "a wrong answer shows the right one"
+    # a wrong answer shows the right one, to three decimals, with the tolerance the bank allows
+    assert num.tol > 0
+    shown = t("quiz.approx", lang=lang, value=f"{num.answer:.3f}".rstrip("0").rstrip("."), tol=f"{num.tol:g}")
+    assert [e.value for e in at.error] == [t("quiz.wrong", lang=lang, answer=shown)]
 
     at.text_input(key=f"quiz_q_{num.qid}").input("-1.386")  # now right
     at.button(key=f"quiz_check_{num.qid}").click()

@@ -30,11 +30,13 @@ with settings:
     source = st.radio(t("cyclegan.source"), ["sample", "upload"], key="cg_source", horizontal=True,
                       format_func=option_label("cyclegan.source_"))
     if source == "upload":
-        img = uploads.image_uploader(t("cyclegan.upload"), key="cg_upload", reduce_to=2 * cyclegan.MAX_ORIGINAL_SIDE)
+        img = uploads.image_uploader(t("cyclegan.upload"), key="cg_upload",
+                                     reduce_to=2 * cyclegan.MAX_ORIGINAL_SIDE)
         name_stem = "upload"
     else:
         sample = st.selectbox(t("cyclegan.sample"), cyclegan.SAMPLES, key="cg_sample",
-                              format_func=lambda f, lang=lang: t(f"cyclegan.sample_{f.split('.')[0]}", lang=lang))
+                              format_func=lambda f, lang=lang: t(f"cyclegan.sample_{f.split('.')[0]}",
+                                                                 lang=lang))
         img = uploads.read_image((cyclegan.SAMPLES_DIR / sample).read_bytes())
         name_stem = sample.split(".")[0]
     model = st.selectbox(t("cyclegan.model"), cyclegan.MODELS, key="cg_model",
@@ -42,7 +44,8 @@ with settings:
     size = st.radio(t("cyclegan.size"), cyclegan.SIZES, key="cg_size", horizontal=True,
                     format_func=option_label("cyclegan.size_"),
                     help=t("cyclegan.size_help", cap=cyclegan.MAX_ORIGINAL_SIDE))
-    preview = st.toggle(t("cyclegan.preview"), key="cg_preview", help=t("cyclegan.preview_help"))
+    preview = st.toggle(t("cyclegan.preview"), value=cyclegan.openvino_installed(), key="cg_preview",
+                        help=t("cyclegan.preview_help"))
     ready = view.model_ready(model, key="cg_dl_model")
 
 with results:
@@ -55,7 +58,7 @@ with results:
             left.image(res.input, caption=t("cyclegan.input"), width="stretch")
             out_caption = t("cyclegan.output_preview") if preview else t("cyclegan.output")
             right.image(res.output, caption=out_caption, width="stretch")
-            view.latency(res, wall, preview)
+            view.latency(res, wall, model, preview)
             st.download_button(t("cyclegan.download_result"), data=encode_png(res.output),
                                file_name=f"{name_stem}_{model}.png", mime="image/png",
                                icon=":material/download:", key="cg_download")

@@ -1,4 +1,5 @@
-"""CycleGAN studio: real vintagify inference, zoo-layout loading, downloads, page and CLI."""
+"""CycleGAN studio: real vintagify inference, zoo-layout loading, downloads, the fast mode
+(OpenVINO, with its PyTorch fallback), page and CLI."""
 from __future__ import annotations
 
 import hashlib
@@ -6,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+import threading
 import urllib.error
 from pathlib import Path
 
@@ -14,12 +16,18 @@ import pytest
 import torch
 
 from gan_core import cyclegan
+from gan_core.cyclegan import checkpoints, fast, inference, net
 from gan_core.images import decode_image
+from tests.apptest import open_page
 from tests.test_images import animated_gif, bad_inputs
 from ui.i18n import t
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = cyclegan.SAMPLES_DIR / "cat.jpg"
+
+
+def photo(name: str = "cat.jpg") -> np.ndarray:
+    return decode_image((cyclegan.SAMPLES_DIR / name).read_bytes()).pixels
 
 
 # ---- real inference with the shipped weights ------------------------------------------------
@@ -35,37 +43,27 @@ def test_vintagify_weights_found_without_importing_the_package():
 
 
 def test_real_inference_on_a_bundled_photo(vintage):
-    pixels = decode_image(SAMPLE.read_bytes()).pixels  # 451 x 300
-    first = cyclegan.translate(vintage, pixels, 256)
-    again = cyclegan.translate(vintage, pixels, 256)
+    """The vintage look of one known photo, to a tenth of a grey level: the weights, the photo
+    and the resize are fixed, and float rounding on another CPU or thread count moves a pixel by
+    one level at most (each such pixel moves a mean by 1/43,000 of a level)."""
+    first = cyclegan.translate(vintage, photo(), 256)  # 451 x 300
+    again = cyclegan.translate(vintage, photo(), 256)
     assert first.output.shape == first.input.shape == (168, 256, 3)  # aspect kept, multiples of 4
-    assert first.output.dtype == np.uint8 and first.output.min() >= 0 and first.output.max() <= 255
-    assert first.output.std() > 10  # a picture, not a flat colour
-    diff = np.abs(first.output.astype(int) - first.input.astype(int)).mean()
-    assert 3 < diff < 120  # it changed the photo, but it is still that photo
+    assert first.output.dtype == np.uint8 and first.engine == "pytorch" and first.seconds > 0
+    assert inference.mean_abs(first.input, first.output) == pytest.approx(29.26, abs=0.1)
+    # warmer and brighter: red, green and blue all rise, blue the least
+    assert first.input.mean(axis=(0, 1)) == pytest.approx([147.73, 111.42, 86.83], abs=0.01)
+    assert first.output.mean(axis=(0, 1)) == pytest.approx([176.26, 146.77, 110.65], abs=0.1)
     assert np.array_equal(first.output, again.output)  # deterministic
-    assert first.seconds > 0 and first.gflop == pytest.approx(cyclegan.flops(256, 168) / 1e9)
 
 
-def test_channels_last_path_matches_plain_eager(vintage):
-    x = torch.rand(1, 3, 64, 96) * 2 - 1
-    plain = cyclegan.eager_reference(vintage)
-    assert type(plain.model[2]) is torch.nn.InstanceNorm2d
-    with torch.inference_mode():
-        ref = plain(x)
-    assert (cyclegan.run(vintage, x) - ref).abs().max().item() < 1e-3
-
-
-@pytest.mark.parametrize("shape", [(1, 256, 64, 64), (2, 64, 37, 29), (1, 8, 600, 500)])
-def test_instance_statistics_match_var_mean(shape, monkeypatch):
-    monkeypatch.setattr(cyclegan, "STAT_CHUNK", 4096)  # several chunks even for small maps
-    x = (torch.randn(*shape, generator=torch.Generator().manual_seed(0)) * 3 + 2)
-    ref_var, ref_mean = torch.var_mean(x, dim=(2, 3), keepdim=True, correction=0)
-    for memory in (torch.channels_last, torch.contiguous_format):
-        var, mean = cyclegan.instance_var_mean(x.contiguous(memory_format=memory))
-        assert var.shape == mean.shape == (shape[0], shape[1], 1, 1)
-        torch.testing.assert_close(var, ref_var, rtol=1e-5, atol=1e-5)
-        torch.testing.assert_close(mean, ref_mean, rtol=1e-5, atol=1e-6)
+def test_standard_path_is_plain_eager_pytorch(vintage):
+    norms = [m for m in vintage.modules() if "Norm" in type(m).__name__]
+    assert len(norms) == 23 and all(type(m) is torch.nn.InstanceNorm2d for m in norms)  # 3 + 18 + 2
+    res = cyclegan.translate(vintage, photo(), 64)
+    with torch.no_grad():
+        eager = vintage(inference.to_tensor(res.input))
+    assert np.array_equal(res.output, inference.to_pixels(eager))
 
 
 def test_working_size_rules():
@@ -78,16 +76,100 @@ def test_working_size_rules():
             cyclegan.working_size(100, 100, bad)
 
 
-def test_flops_match_the_issue():
-    assert cyclegan.flops(256, 256) / 1e9 == pytest.approx(99, abs=1)
-    assert cyclegan.flops(512, 512) / 1e9 == pytest.approx(396, abs=2)
+# ---- the fast mode ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def fast_vintage(tmp_path_factory):
+    """The process's fast mode of the default model, prepared with HOME pointing at an empty
+    folder (to see that OpenVINO's converter writes no telemetry consent or id file there)."""
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(home))
+        fast.forget()
+        mode = cyclegan.fast_mode("vintage")
+    assert not list(home.iterdir())
+    return mode
+
+
+def test_fast_mode_is_openvino_with_its_telemetry_off(fast_vintage):
+    from openvino.tools.ovc import convert_impl, telemetry_utils
+
+    assert fast_vintage.engine == "openvino" and fast_vintage.reason is None
+    assert sys.modules["openvino_telemetry"] is None  # never loaded in this process
+    assert convert_impl.tm.__name__ == telemetry_utils.tm.__name__ == "openvino.tools.ovc.telemetry_stub"
+    assert cyclegan.fast_mode("vintage") is fast_vintage  # converted once per process
+
+
+@pytest.mark.parametrize("name", cyclegan.SAMPLES)
+def test_fast_mode_matches_the_standard_path(vintage, fast_vintage, name):
+    """At most two grey levels anywhere and PSNR >= 45 dB (bfloat16 here: 54-58 dB measured)."""
+    full, quick = cyclegan.translate(vintage, photo(name), 128), cyclegan.translate(fast_vintage.generator,
+                                                                                   photo(name), 128)
+    assert quick.engine == "openvino" and quick.output.shape == full.output.shape
+    assert np.abs(full.output.astype(int) - quick.output.astype(int)).max() <= 2
+    assert cyclegan.psnr(full.output, quick.output) >= 45
+
+
+def test_sessions_translating_at_once_get_what_each_gets_alone(fast_vintage):
+    pictures = [photo("cat.jpg"), photo("rocket.jpg")]
+    alone = [cyclegan.translate(fast_vintage.generator, p, 96).output for p in pictures]
+    together: dict[int, np.ndarray] = {}
+    barrier = threading.Barrier(2)
+
+    def session(i: int) -> None:
+        barrier.wait()
+        together[i] = cyclegan.translate(fast_vintage.generator, pictures[i], 96).output
+
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert all(np.array_equal(alone[i], together[i]) for i in range(2))
+
+
+@pytest.fixture
+def no_openvino(monkeypatch):
+    """This process as if OpenVINO were not installed (a None entry makes `import` fail)."""
+    monkeypatch.setitem(sys.modules, "openvino", None)
+    fast.forget()
+    yield
+    fast.forget()
+
+
+def test_missing_openvino_falls_back_to_pytorch_with_one_sentence(vintage, no_openvino):
+    assert not cyclegan.openvino_installed()
+    mode = cyclegan.fast_mode("vintage")
+    assert (mode.engine, mode.reason) == ("pytorch", "missing")
+    assert mode.sentence() == "OpenVINO is not installed: the fast mode runs the standard PyTorch path"
+    res = cyclegan.translate(mode.generator, photo(), 64)
+    assert res.engine == "pytorch"
+    assert np.array_equal(res.output, cyclegan.translate(vintage, photo(), 64).output)
+
+
+def test_a_failing_conversion_falls_back_with_its_first_line(vintage, monkeypatch):
+    def broken(gen):
+        raise RuntimeError("Exception from src/frontends/pytorch: op not supported\n(details)")
+    monkeypatch.setattr(fast, "compile_generator", broken)
+    mode = fast.prepare(vintage)
+    assert (mode.engine, mode.reason, mode.generator) == ("pytorch", "failed", vintage)
+    assert mode.sentence() == ("OpenVINO could not prepare the model (Exception from src/frontends/pytorch: "
+                               "op not supported): the fast mode runs the standard PyTorch path")
+
+
+def test_page_without_openvino_opens_in_standard_mode_and_says_why_when_asked(clear_st_caches, no_openvino):
+    at = open_page("cyclegan", "ko", timeout=240)
+    assert at.toggle(key="cg_preview").value is False
+    assert t("cyclegan.preview_note", lang="ko") not in [c.value for c in at.caption]
+    at.toggle(key="cg_preview").set_value(True).run()
+    assert not at.exception and not at.error and len(at.image) >= 2
+    assert t("cyclegan.fast_missing", lang="ko") in [c.value for c in at.caption]
 
 
 # ---- zoo layout: non-affine norms, conv_block keys, stale buffers -----------------------------
 def zoo_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
     """A state dict in the junyanz layout, with the InstanceNorm buffers old files carry."""
     torch.manual_seed(seed)
-    sd = cyclegan.ResnetGenerator(affine=False).state_dict()
+    sd = net.ResnetGenerator(affine=False).state_dict()
     assert any(".conv_block." in k for k in sd) and "model.2.weight" not in sd
     for idx in (2, 5, 8, 20, 23):
         sd[f"model.{idx}.running_mean"] = torch.zeros(1)
@@ -106,11 +188,11 @@ def zoo_bytes(seed: int = 0) -> bytes:
 def test_zoo_layout_loads_and_stale_buffers_are_dropped():
     sd = zoo_state_dict()
     with pytest.raises(RuntimeError):  # why they must be dropped: strict loading refuses them
-        cyclegan.ResnetGenerator(affine=False).load_state_dict(sd)
+        net.ResnetGenerator(affine=False).load_state_dict(sd)
     gen = cyclegan.generator_from_state_dict(sd)
     assert not gen.model[2].affine
-    clean = {k: v for k, v in sd.items() if not k.endswith(cyclegan._STALE)}
-    ref = cyclegan.ResnetGenerator(affine=False)
+    clean = {k: v for k, v in sd.items() if not k.endswith(net.STALE)}
+    ref = net.ResnetGenerator(affine=False)
     ref.load_state_dict(clean)
     x = torch.rand(1, 3, 32, 32) * 2 - 1
     with torch.inference_mode():
@@ -121,7 +203,8 @@ def test_vintagify_layout_uses_block_keys_and_affine_norms():
     raw = torch.load(cyclegan.vintagify_path(), map_location="cpu", weights_only=True)
     assert "model.10.block.1.weight" in raw and "model.2.weight" in raw
     gen = cyclegan.generator_from_state_dict(raw)
-    assert gen.model[2].affine and sum(p.numel() for p in gen.parameters()) == pytest.approx(11.39e6, rel=0.01)
+    assert gen.model[2].affine
+    assert sum(p.numel() for p in gen.parameters()) == pytest.approx(11.39e6, rel=0.01)
 
 
 def test_unexpected_layout_is_a_model_error(tmp_cache):
@@ -140,7 +223,7 @@ def fake_server(monkeypatch, payload: bytes, seen: list | None = None):
             seen.append(url)
         chunks = [payload[i:i + 100_000] for i in range(0, len(payload), 100_000)]
         return len(payload), iter(chunks)
-    monkeypatch.setattr(cyclegan, "_open_url", fake_open)
+    monkeypatch.setattr(checkpoints, "_open_url", fake_open)
 
 
 def test_download_records_sha_and_reports_progress(tmp_cache, monkeypatch):
@@ -176,7 +259,7 @@ def test_sha_mismatch_is_refused(tmp_cache, monkeypatch):
 def test_offline_is_one_sentence_and_default_still_works(tmp_cache, monkeypatch):
     def offline(url, timeout=20.0):
         raise urllib.error.URLError("Name or service not known")
-    monkeypatch.setattr(cyclegan, "_open_url", offline)
+    monkeypatch.setattr(checkpoints, "_open_url", offline)
     with pytest.raises(cyclegan.ModelError) as info:
         cyclegan.download("style_monet")
     assert info.value.code == "offline" and "\n" not in str(info.value)
@@ -192,25 +275,15 @@ def test_only_listed_names_have_urls():
 
 
 # ---- the page ---------------------------------------------------------------------------------
-def page(lang: str = "en", **state):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180)
-    at.session_state["lang"] = lang
-    at.run()
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page("pages/cyclegan.py")
-    at.run()
-    return at
-
-
-def test_page_translates_a_sample_and_caches_it(clear_st_caches):
-    at = page("ko")
-    assert not at.exception and not at.error
+def test_page_opens_in_fast_mode_translates_a_sample_and_caches_it(clear_st_caches, fast_vintage):
+    at = open_page("cyclegan", "ko", timeout=240)
+    assert not at.error and at.toggle(key="cg_preview").value is True  # OpenVINO is installed here
     assert len(at.image) >= 2  # input and output side by side
     assert at.download_button(key="cg_download")
-    assert any(m.label == t("cyclegan.latency", lang="ko") for m in at.metric)
+    # time per photo and the working size; engine figures (GFLOP/s) are the bench's business
+    assert [m.label for m in at.metric] == [t("cyclegan.latency", lang="ko"),
+                                            t("cyclegan.working_size", lang="ko")]
+    assert t("cyclegan.preview_note", lang="ko") in [c.value for c in at.caption]  # one line says so
     at.run()  # a rerun (any click) must come from the cache
     cached = [c.value for c in at.caption if "캐시" in c.value]
     assert cached and not at.exception
@@ -219,8 +292,7 @@ def test_page_translates_a_sample_and_caches_it(clear_st_caches):
 
 
 def test_page_bad_inputs_each_get_one_message(clear_st_caches, monkeypatch):
-    at = page("en", cg_source="upload")
-    assert not at.exception
+    at = open_page("cyclegan", state={"cg_source": "upload"}, timeout=240)
     cases = dict(bad_inputs())
     for name, (data, code) in cases.items():
         at.file_uploader(key="cg_upload").set_value((name, data, "image/png")).run()
@@ -236,29 +308,23 @@ def test_page_bad_inputs_each_get_one_message(clear_st_caches, monkeypatch):
 def _params(data: bytes) -> dict:
     try:
         decode_image(data)
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:  # the refusal's parameters fill the expected message
         return getattr(err, "params", {})
     return {}
 
 
 def test_page_unknown_model_and_offline_zoo(clear_st_caches, tmp_cache, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
     def offline(url, timeout=20.0):
         raise urllib.error.URLError("offline")
-    monkeypatch.setattr(cyclegan, "_open_url", offline)
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180)
-    at.session_state["lang"] = "en"
-    at.session_state["cg_source"] = "upload"
-    at.query_params["model"] = "sat2map"
-    at.run()
-    at.switch_page("pages/cyclegan.py").run()
-    assert not at.exception
-    assert t("cyclegan.err_unknown_model", lang="en", name="`sat2map`", default="vintage") in [w.value for w in at.warning]
+    monkeypatch.setattr(checkpoints, "_open_url", offline)
+    at = open_page("cyclegan", query={"model": "sat2map"}, state={"cg_source": "upload"}, timeout=240)
+    unknown = t("cyclegan.err_unknown_model", lang="en", name="`sat2map`", default="vintage")
+    assert unknown in [w.value for w in at.warning]
     at.selectbox(key="cg_model").set_value("horse2zebra").run()
     at.button(key="cg_dl_model").click().run()
     assert not at.exception
-    assert t("cyclegan.err_offline", lang="en", name="horse2zebra", default="vintage") in [e.value for e in at.error]
+    offline_msg = t("cyclegan.err_offline", lang="en", name="horse2zebra", default="vintage")
+    assert offline_msg in [e.value for e in at.error]
     at.selectbox(key="cg_model").set_value("vintage").run()  # the default still works
     assert not at.exception and not at.error
 
@@ -294,38 +360,6 @@ def test_cli_translates_a_folder(tmp_path):
     assert out.size == (64, 40)
 
 
-@pytest.mark.parametrize("shape", [(1, 256, 66, 66), (2, 16, 11, 13), (1, 8, 3, 3), (1, 5, 40, 7)])
-def test_winograd_conv_equals_the_direct_convolution(shape, monkeypatch):
-    """Any map size (the last tiles reach past the edge), batches, and several passes."""
-    monkeypatch.setattr(cyclegan, "WINO_CHUNK", 512)
-    gen = torch.Generator().manual_seed(1)
-    conv = torch.nn.Conv2d(shape[1], 7, 3)
-    x = torch.randn(*shape, generator=gen).contiguous(memory_format=torch.channels_last)
-    with torch.inference_mode():
-        ref = conv(x)
-        exact, half = cyclegan.WinogradConv(conv, torch.float32)(x), cyclegan.WinogradConv(conv)(x)
-    for out in (exact, half):
-        assert out.shape == ref.shape and out.is_contiguous(memory_format=torch.channels_last)
-    assert (exact - ref).abs().max().item() <= 1e-4 * ref.abs().max().item()  # the algorithm itself
-    assert (half - ref).abs().max().item() <= 2e-2 * ref.abs().max().item()  # float16 kernels
-    with pytest.raises(ValueError):
-        cyclegan.WinogradConv(torch.nn.Conv2d(4, 4, 3, stride=2))
-
-
-def test_pytorch_fast_mode_matches_fp32_up_to_rounding(vintage):
-    """The fast mode where the compiled kernels can't be built (tests/test_native.py: the other)."""
-    photos = [decode_image((cyclegan.SAMPLES_DIR / f).read_bytes()).pixels for f in cyclegan.SAMPLES]
-    fast = cyclegan.winograd_generator(vintage)
-    assert sum(isinstance(m, cyclegan.WinogradConv) for m in fast.modules()) == 18
-    assert not any(isinstance(m, cyclegan.WinogradConv) for m in vintage.modules())  # original untouched
-    x = torch.rand(1, 3, 64, 92, generator=torch.Generator().manual_seed(2)) * 2 - 1
-    assert (cyclegan.run(fast, x) - cyclegan.run(vintage, x)).abs().max().item() < 1e-2
-    full, quick = cyclegan.translate(vintage, photos[1], 128), cyclegan.translate(fast, photos[1], 128)
-    assert full.output.shape == quick.output.shape
-    assert np.abs(full.output.astype(int) - quick.output.astype(int)).max() <= 2
-    assert cyclegan.psnr(full.output, quick.output) >= 60
-
-
 def test_page_downloads_a_zoo_pair_and_shows_the_cycle(clear_st_caches, tmp_cache, monkeypatch):
     """Both directions through the page's download buttons (fake server), then x -> G(x) -> F(G(x))."""
     payloads = {"horse2zebra": zoo_bytes(0), "zebra2horse": zoo_bytes(1)}
@@ -333,8 +367,10 @@ def test_page_downloads_a_zoo_pair_and_shows_the_cycle(clear_st_caches, tmp_cach
     def fake_open(url, timeout=20.0):
         data = payloads[url.rsplit("/", 1)[-1].removesuffix(".pth")]
         return len(data), iter([data[i:i + 1_000_000] for i in range(0, len(data), 1_000_000)])
-    monkeypatch.setattr(cyclegan, "_open_url", fake_open)
-    at = page("en", cg_model="horse2zebra", cg_sample="cat.jpg")
+    monkeypatch.setattr(checkpoints, "_open_url", fake_open)
+    # the standard path: converting two random-weight zoo models would only cost time here
+    at = open_page("cyclegan", state={"cg_model": "horse2zebra", "cg_sample": "cat.jpg", "cg_preview": False},
+                   timeout=240)
     assert not at.exception and not at.image  # nothing to show until the model is there
     at.button(key="cg_dl_model").click().run()
     assert not at.exception and not at.error
@@ -345,22 +381,16 @@ def test_page_downloads_a_zoo_pair_and_shows_the_cycle(clear_st_caches, tmp_cach
     assert not at.exception and not at.error
     assert len(at.image) >= 6  # x, G(x) above; x, G(x), F(G(x)), F(x) in the cycle row
     labels = [m.label for m in at.metric]
-    assert t("cyclegan.recon_error", lang="en") in labels and t("cyclegan.identity_error", lang="en") in labels
-
-
-def test_last_layer_in_strips_is_exact(vintage):
-    h = torch.rand(1, 64, 2 * cyclegan.STRIP_ROWS + 9, 40)  # strips of 128, 128 and 9 rows
-    with torch.inference_mode():
-        whole = vintage.model[-3:](h)
-        strips = cyclegan._strip_head(h, vintage.model[-2])
-    assert torch.allclose(whole, strips, atol=1e-6)
+    assert t("cyclegan.recon_error", lang="en") in labels
+    assert t("cyclegan.identity_error", lang="en") in labels
 
 
 def test_cli_fast_mode_writes_the_same_picture_up_to_rounding(tmp_path):
-    plain, fast = tmp_path / "plain.png", tmp_path / "fast.png"
+    plain, quick = tmp_path / "plain.png", tmp_path / "fast.png"
     assert cli("--model", "vintage", "--size", "96", str(SAMPLE), str(plain)).returncode == 0
-    res = cli("--model", "vintage", "--size", "96", "--fast", str(SAMPLE), str(fast))
+    res = cli("--model", "vintage", "--size", "96", "--fast", str(SAMPLE), str(quick))
     assert res.returncode == 0, res.stderr
-    a, b = decode_image(plain.read_bytes()).pixels, decode_image(fast.read_bytes()).pixels
+    assert "PyTorch" not in res.stderr  # OpenVINO ran: no fallback line
+    a, b = decode_image(plain.read_bytes()).pixels, decode_image(quick.read_bytes()).pixels
     assert a.shape == b.shape == (64, 96, 3)
-    assert cyclegan.psnr(a, b) >= 55
+    assert np.abs(a.astype(int) - b.astype(int)).max() <= 2 and cyclegan.psnr(a, b) >= 45

@@ -1,8 +1,9 @@
 """Streamlit side of the CycleGAN studio: shared model/result caches and figure builders.
 
-Models are loaded once per process (``st.cache_resource``, shared by every session, eval mode,
-used only under ``torch.inference_mode``). Results are cached by (image SHA-256, model, size,
-preview) with ``st.cache_data``, so a rerun with the same choices costs a dictionary lookup.
+Standard generators are loaded once per process (``st.cache_resource``, shared by every
+session, used only under ``torch.inference_mode``); the fast mode keeps its own per-process
+cache in ``gan_core.cyclegan.fast``. Results are cached by (image SHA-256, model, size, fast)
+with ``st.cache_data``, so a rerun with the same choices costs a dictionary lookup.
 """
 from __future__ import annotations
 
@@ -22,19 +23,11 @@ def generator(name: str):
     return cyclegan.load_generator(name)
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
-def preview_generator(name: str):
-    """The fast-mode generator ``name`` (Winograd; compiled kernels where they build), made once
-    per process from its own load:
-    a class that only uses fast mode never holds the standard generator's 42 MB of residual
-    weights as well (the peak memory at "original" size is close to its 1.2 GB limit)."""
-    return cyclegan.preview_generator(cyclegan.load_generator(name))
-
-
 @st.cache_data(max_entries=48, show_spinner=False)
-def translation(digest: str, model: str, size: str, preview: bool, _pixels: np.ndarray) -> cyclegan.Translation:
+def translation(digest: str, model: str, size: str, preview: bool,
+                _pixels: np.ndarray) -> cyclegan.Translation:
     """``cyclegan.translate`` keyed on the image's SHA-256 (the pixels themselves are not hashed)."""
-    gen = preview_generator(model) if preview else generator(model)
+    gen = cyclegan.fast_mode(model).generator if preview else generator(model)
     return cyclegan.translate(gen, _pixels, size)
 
 
@@ -128,32 +121,33 @@ def translated(img, model: str, size: str, preview: bool):
     """(Translation, wall seconds) from the cache or a fresh run; (None, 0) after an error."""
     t0 = time.perf_counter()
     try:
+        if preview:  # converted once per model and process: the first time takes seconds
+            with st.spinner(t("cyclegan.preparing_fast")):
+                cyclegan.fast_mode(model)
         with st.spinner(t("cyclegan.running", size=size)):
             res = translation(img.sha256, model, size, preview, img.pixels)
     except cyclegan.ModelError as err:
         st.error(model_error(err), icon=":material/error:")
         return None, 0.0
-    except Exception:  # noqa: BLE001 - out of memory or a torch failure: say so, keep the page
+    except Exception:  # out of memory or an engine failure: say so, keep the page
         st.error(t("cyclegan.err_failed"), icon=":material/error:")
         return None, 0.0
     return res, time.perf_counter() - t0
 
 
-def latency(res: cyclegan.Translation, wall: float, preview: bool) -> None:
-    """Network time, GFLOP/s, working size, and whether this came from the cache."""
+def latency(res: cyclegan.Translation, wall: float, model: str, preview: bool) -> None:
+    """Time per photo, working size, whether this came from the cache, and in fast mode which
+    engine ran (engine details such as GFLOP/s are for the bench, not the page)."""
     h, w = res.output.shape[:2]
-    c1, c2, c3 = st.columns(3)
+    c1, c2 = st.columns(2)
     c1.metric(t("cyclegan.latency"), f"{res.seconds:.2f} s")
-    c2.metric(t("cyclegan.throughput"), f"{res.gflop / max(res.seconds, 1e-9):.0f}",  # unit in the label: fits
-              help=t("cyclegan.throughput_help_fast" if preview else "cyclegan.throughput_help",
-                     gflop=f"{res.gflop:.0f}"))
-    c3.metric(t("cyclegan.working_size"), f"{w}×{h}")
+    c2.metric(t("cyclegan.working_size"), f"{w}×{h}")
     if wall < 0.1 and res.seconds > wall:
         st.caption(t("cyclegan.from_cache", ms=f"{wall * 1000:.0f}"))
-    if preview:
-        why = cyclegan.fast_engine()
-        st.caption(t("cyclegan.preview_note") if why is None else
-                   t("cyclegan.preview_note_plain", reason=t(f"cyclegan.native_{why[0]}")))
+    if res.engine == "openvino":
+        st.caption(t("cyclegan.preview_note"))
+    elif preview:  # fell back to PyTorch: say why (cheap then: nothing was compiled)
+        st.caption(t(f"cyclegan.fast_{cyclegan.fast_mode(model).reason}"))
 
 
 def cycle_section(img, model: str, size: str) -> None:
@@ -171,7 +165,7 @@ def cycle_section(img, model: str, size: str) -> None:
     except cyclegan.ModelError as err:
         st.error(model_error(err), icon=":material/error:")
         return
-    except Exception:  # noqa: BLE001
+    except Exception:  # as above
         st.error(t("cyclegan.err_failed"), icon=":material/error:")
         return
     cols = st.columns(4)

@@ -26,7 +26,7 @@ def main() -> None:
     scales = [float(s) for s in sys.argv[1:]] or [0.9, 0.8, 0.7]
     torch.set_num_threads(2)
     gen = cg.load_generator("vintage")
-    fast = cg.preview_generator(cg.load_generator("vintage"))
+    fast = cg.fast_mode("vintage").generator
     for size in (256, 512):
         for path in sorted(cg.SAMPLES_DIR.glob("*.jpg")):
             ref = cg.translate(gen, np.asarray(Image.open(path).convert("RGB")), size)

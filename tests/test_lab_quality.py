@@ -8,6 +8,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from gan_core import bookrun, classifier, files
+from ui.i18n import t
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,18 +57,18 @@ def _lab(monkeypatch, folder=None):
 def test_lab_opens_the_book_run_with_timeline_and_quality(tiny_book, monkeypatch, clear_st_caches,
                                                           fresh_pool):
     at = _lab(monkeypatch, tiny_book)
-    load = [b for b in at.button if b.label == "Load the book's long run"]
-    assert load, [b.label for b in at.button]
+    load = [b for b in at.button if b.label == t("quality.book_load", lang="en")]
+    assert len(load) == 1, [b.label for b in at.button]
     load[0].click().run()
     assert not at.exception, at.exception
     r = bookrun.load_book_run(tiny_book)
-    sliders = [s for s in at.select_slider if s.label == "Timeline"] or list(at.select_slider)
-    assert sliders and list(sliders[0].options) == [str(s.step) for s in r.snapshots]
+    sliders = [s for s in at.select_slider if s.label == t("run.timeline", lang="en")]
+    assert len(sliders) == 1 and list(sliders[0].options) == [str(s.step) for s in r.snapshots]
     shown = {m.label: m.value for m in at.metric}
-    assert shown["Classifier score"] == f"{r.metrics['score']:.2f}"
-    assert shown["Digits covered"] == f"{r.metrics['classes_covered']} / 10"
+    assert shown[t("quality.score", lang="en")] == f"{r.metrics['score']:.2f}"
+    assert shown[t("quality.classes", lang="en")] == f"{r.metrics['classes_covered']} / 10"
     real = classifier.classifier_info()["real_reference"]
-    assert any(c.value == f"Real digits: {real['score']:.2f}" for c in at.caption)
+    assert t("quality.real_value", lang="en", value=f"{real['score']:.2f}") in [c.value for c in at.caption]
 
 
 def test_finished_digit_run_shows_score_fd_and_classes(monkeypatch, clear_st_caches, fresh_pool):
@@ -85,8 +86,8 @@ def test_finished_digit_run_shows_score_fd_and_classes(monkeypatch, clear_st_cac
     at.run()
     assert not at.exception, at.exception
     shown = {m.label: m.value for m in at.metric}
-    assert shown["Classifier score"] == f"{result.metrics['score']:.2f}"
-    assert shown["Fréchet distance"] == f"{result.metrics['fd']:.1f}"
+    assert shown[t("quality.score", lang="en")] == f"{result.metrics['score']:.2f}"
+    assert shown[t("quality.fd", lang="en")] == f"{result.metrics['fd']:.1f}"
     json.dumps(result.metrics)
 
 

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from gan_core.config import DATASETS, IMAGE_ARCHS, IMAGE_DATASETS, LOSSES, PRESETS, SPECS, TOY_ARCHS, from_dict
-from ui import cgan_view, lab_quality, latent_view, params, run_view
+from ui import atlas_view, cgan_view, lab_quality, latent_view, params, run_view
 from ui.i18n import option_label, t
 
 P = "lab"  # widget key prefix
@@ -19,6 +19,9 @@ if "lab_url_loaded" not in st.session_state:
     params.load_into_widgets(P, cfg)
     st.session_state["lab_url_messages"] = messages
     st.session_state["lab_url_loaded"] = True
+    opened = run_view.pool().peek(cfg)
+    if opened is not None and opened.state == "done":  # shipped or trained here: show it at once
+        st.session_state["lab_cfg"] = cfg.to_dict()
 for msg in st.session_state.pop("lab_url_messages", []):
     st.warning(msg, icon=":material/link_off:")
 
@@ -80,14 +83,14 @@ with settings:
         c2.number_input(t("lab.unroll"), **_spec_range("unroll"), step=1, key=K("unroll"), help=t("lab.unroll_help"))
         c3.checkbox(t("lab.mbstd"), key=K("mbstd"), help=t("lab.mbstd_help"))
 
+    chosen, problem = params.config_from_widgets(P, PRESETS[st.session_state["lab_preset"]])
+    atlas_view.marker(chosen)
     if st.button(t("lab.train"), type="primary", icon=":material/play_arrow:", width="stretch"):
-        cfg, problem = params.config_from_widgets(P, PRESETS[st.session_state["lab_preset"]])
-        if cfg is None:
+        if chosen is None:
             st.error(problem)
-        else:
-            run_view.pool().submit(cfg)
-            st.session_state["lab_cfg"] = cfg.to_dict()
-            params.write_url(st.session_state["lab_preset"], cfg)
+        elif run_view.start(chosen):
+            st.session_state["lab_cfg"] = chosen.to_dict()
+            params.write_url(st.session_state["lab_preset"], chosen)
 
 with results:
     saved = st.session_state.get("lab_cfg")
@@ -99,12 +102,15 @@ with results:
         if job is None:
             st.info(t("lab.not_on_server"))
         elif not job.done:
-            run_view.live_view(cfg)
+            run_view.live_view(cfg, forget_key="lab_cfg")
         else:
             run_view.finished_view(job, "labrun")
             if job.result is not None:
                 lab_quality.quality_panel(job.result, "labrun")  # score, FD, digits covered vs real data
                 cgan_view.show(job.result)  # conditional runs: one row per digit, "draw digit d"
-                latent_view.show(job.result)  # image runs: interpolation strips, coordinate sweeps
+                if job.result.generator:
+                    latent_view.show(job.result)  # image runs: interpolation strips, coordinate sweeps
+                elif cfg.is_image:
+                    st.caption(t("run.no_weights"))
             run_view.share_link(params.url_params(st.session_state["lab_preset"], cfg))
     lab_quality.book_run_section()  # the book's long run, shipped in pretrained/

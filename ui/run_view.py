@@ -17,6 +17,7 @@ import streamlit as st
 from gan_core.config import TrainConfig
 from ui import figures
 from ui.i18n import current_lang, t
+from ui.session import session_id
 
 POLL_SECONDS = 1.5
 
@@ -25,6 +26,30 @@ def pool():
     from gan_core.pool import default_pool
 
     return default_pool()
+
+
+def start(cfg: TrainConfig) -> bool:
+    """Ask the pool for ``cfg`` as this browser session; a class limit gets one sentence."""
+    from gan_core.jobs import LimitError
+
+    try:
+        pool().submit(cfg, session=session_id())
+    except LimitError as err:
+        st.warning(t(f"run.limit_{err.kind}", limit=err.limit), icon=":material/block:")
+        return False
+    return True
+
+
+def cancel_button(job, key: str) -> bool:
+    """A Cancel button for an unfinished run; True when this session has left the run."""
+    if job.done or not st.button(t("run.cancel"), icon=":material/stop_circle:", key=key):
+        return False
+    outcome = pool().cancel(job.key, session=session_id())
+    if outcome == "cancelled":
+        st.toast(t("run.cancelled_shared") if job.owners else t("run.cancelled"), icon=":material/stop_circle:")
+        return True
+    st.info(t(f"run.cancel_{outcome}"))
+    return outcome in ("not_found", "not_yours")
 
 
 def storage_notice() -> None:
@@ -59,8 +84,12 @@ def progress_block(job) -> None:
     """Queue position or progress bar with elapsed time and an estimate of what is left."""
     if job.state == "queued":
         ahead = pool().queue_position(job)
-        st.info(t("run.queued", n=ahead), icon=":material/hourglass_top:")
-        st.progress(0.0)
+        eta = pool().eta(job)
+        text = t("run.queued", n=ahead)
+        if eta is not None:
+            text += " " + t("run.queued_eta", left=_fmt_seconds(eta))
+        st.info(text, icon=":material/hourglass_top:")
+        st.progress(job.fraction)
         return
     elapsed = time.time() - (job.started or time.time())
     left = elapsed / job.fraction * (1 - job.fraction) if job.fraction > 0.02 else None
@@ -118,8 +147,10 @@ def live_frame(job, lang: str) -> LiveFrame:
     return frame
 
 
-def live_view(cfg: TrainConfig) -> None:
-    """Polls the job every POLL_SECONDS; hands over to the full page once it is finished."""
+def live_view(cfg: TrainConfig, forget_key: str | None = None) -> None:
+    """Polls the job every POLL_SECONDS; hands over to the full page once it is finished.
+
+    With ``forget_key``, a Cancel button leaves the run and drops that session_state entry."""
 
     @st.fragment(run_every=POLL_SECONDS)
     def _live() -> None:
@@ -130,7 +161,10 @@ def live_view(cfg: TrainConfig) -> None:
         if job.done:
             st.rerun()
         progress_block(job)
-        if job.state == "queued":
+        if forget_key is not None and cancel_button(job, key="live_cancel"):
+            st.session_state.pop(forget_key, None)
+            st.rerun()
+        if not job.snapshots:
             return  # nothing to draw yet
         frame = live_frame(job, current_lang())
         left, right = st.columns([1, 1])  # the samples matter most to a beginner: half the width
@@ -148,6 +182,9 @@ def live_view(cfg: TrainConfig) -> None:
 def status_message(job) -> None:
     """One line saying how the run ended (and what to try if it went wrong)."""
     r = job.result
+    if job.state == "cancelled":
+        st.info(t("run.cancelled"), icon=":material/stop_circle:")
+        return
     if job.state == "failed" or r is None:
         st.error(t("run.failed"), icon=":material/error:")
         return
@@ -159,6 +196,8 @@ def status_message(job) -> None:
         step = parts[1] if len(parts) > 1 else "?"
         hint = parts[2] if len(parts) > 2 else "unstable"
         st.warning(t("run.diverged", step=step) + " " + t(f"run.hint_{hint}"), icon=":material/warning:")
+    elif job.cached and pool().store.is_shipped(r.config.key):
+        st.success(t("run.shipped", seconds=f"{r.seconds:.1f}"), icon=":material/bolt:")
     elif job.cached:
         st.success(t("run.cached", seconds=f"{r.seconds:.1f}"), icon=":material/bolt:")
     else:
@@ -209,9 +248,10 @@ def downloads(result, pic: np.ndarray, step: int, key_prefix: str) -> None:
                             key=f"{key_prefix}_dl_png", icon=":material/image:", on_click="ignore")
     cols[1].download_button(t("run.dl_gif"), partial(export.timeline_gif, result), f"{name}-timeline.gif",
                             "image/gif", key=f"{key_prefix}_dl_gif", icon=":material/movie:", on_click="ignore")
-    cols[2].download_button(t("run.dl_weights"), partial(export.weights_bytes, result), f"{name}-generator.pt",
-                            "application/octet-stream", key=f"{key_prefix}_dl_pt", icon=":material/download:",
-                            on_click="ignore")
+    if result.generator:  # runs shipped with the app keep no weights
+        cols[2].download_button(t("run.dl_weights"), partial(export.weights_bytes, result),
+                                f"{name}-generator.pt", "application/octet-stream", key=f"{key_prefix}_dl_pt",
+                                icon=":material/download:", on_click="ignore")
     cols[3].download_button(t("run.dl_config"), export.config_bytes(result), f"{name}-config.json",
                             "application/json", key=f"{key_prefix}_dl_json", icon=":material/data_object:",
                             on_click="ignore")

@@ -96,3 +96,35 @@ def grad_figure(history: dict, step: int | None = None) -> go.Figure:
         fig.update_yaxes(type="log")
     _marker(fig, step)
     return fig
+
+
+RUN_COLOURS = ("#1c83e1", "#ff8700", "#21c354", "#803df5", "#ff2b2b")  # Streamlit's blue .. red
+OVERLAYS = {
+    "loss": ("figures.losses", "figures.loss", (("loss_d", "figures.loss_d"), ("loss_g", "figures.loss_g"))),
+    "dprob": ("figures.dprob", "figures.probability",
+              (("d_real", "figures.d_real"), ("d_fake", "figures.d_fake"))),
+}
+
+
+def overlay_figure(kind: str, runs: list[tuple[str, dict, str]], step: int | None = None) -> go.Figure:
+    """Several runs in one figure, one colour per run: ``kind`` "loss" draws each run's D loss
+    (solid) and G loss (dashed), "dprob" its D(x) (solid) and D(G(z)) (dashed), smoothed.
+
+    ``runs``: (label, history, colour) per run; traces are named ``label · curve``.
+    """
+    title, ytitle, curves = OVERLAYS[kind]
+    fig = _base(t(title), t(ytitle), height=340)
+    for label, history, colour in runs:
+        x = np.asarray(history["step"])
+        if not len(x):
+            continue
+        for (column, name), dash in zip(curves, ("solid", "dash"), strict=True):
+            xs, ys = _thin(x, smooth(history[column]))
+            fig.add_scatter(x=xs, y=ys, mode="lines", line=dict(color=colour, width=2, dash=dash),
+                            name=f"{label} · {t(name)}", legendgroup=label)
+    if kind == "dprob":
+        fig.add_hline(y=0.5, line=dict(color="#888", dash="dash", width=1),
+                      annotation_text=t("figures.half"), annotation_position="bottom right")
+        fig.update_yaxes(range=[0, 1])
+    _marker(fig, step)
+    return fig

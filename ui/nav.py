@@ -29,6 +29,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("procedure", "procedure.py", ":material/footprint:"),
     PageSpec("minimax", "minimax.py", ":material/functions:"),
     PageSpec("lab", "lab.py", ":material/science:"),
+    PageSpec("compare", "compare.py", ":material/compare:"),
     PageSpec("mode_collapse", "mode_collapse.py", ":material/scatter_plot:"),
     PageSpec("cyclegan", "cyclegan.py", ":material/sync_alt:"),
     PageSpec("family", "family.py", ":material/family_history:"),

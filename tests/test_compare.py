@@ -104,13 +104,13 @@ def test_the_link_round_trips(lang, fresh_pool, clear_st_caches):
     assert not at.exception, at.exception
     link = dict(at.query_params)
     assert link == {**QUERY, "knob": "nz", "values": "16,64,128"}
-    again = open_page("compare", lang, link)
+    again = open_page("compare", lang, {**link, "present": "0"})  # presenter mode's own parameter
     assert not again.warning
     state = again.session_state["cmp"]
     assert state["knob"] == "nz" and state["values"] == [16, 64, 128]
     runs = [cs.run_config(cs.TrainConfig(**state["base"]), "nz", v) for v in state["values"]]
     assert runs == [BASE.replace(nz=v) for v in (16, 64, 128)]
-    assert dict(again.query_params) == link
+    assert dict(again.query_params) == {**link, "present": "0"}
 
 
 def test_link_round_trips_any_base_and_exact_values():

@@ -17,7 +17,7 @@ MAX_RUNS = 5
 MAX_MESSAGES = 3  # sentences about a bad link; the rest are counted
 DEFAULT_KNOB = "lr"
 FIELDS = {"lr": ("lr_g", "lr_d"), "k": ("k",), "nz": ("nz",)}
-PASSIVE_KEYS = params.PASSIVE_KEYS  # query params other features own (the language)
+PASSIVE_KEYS = params.PASSIVE_KEYS | {"present"}  # owned by others: the language, presenter mode
 
 
 def run_config(base: TrainConfig, knob: str, value: float) -> TrainConfig:

@@ -35,14 +35,13 @@ def state() -> dict:
 
 
 def write_url(query: dict[str, str]) -> None:
+    """Put the comparison in the address bar, keeping the parameters other features own."""
     current = {k: st.query_params.get(k) for k in st.query_params.keys() if k not in cs.PASSIVE_KEYS}
     if current == query:
         return
-    lang = st.query_params.get("lang")
+    kept = {k: st.query_params.get(k) for k in cs.PASSIVE_KEYS if k in st.query_params}
     st.query_params.clear()
-    st.query_params.update(query)
-    if lang:
-        st.query_params["lang"] = lang
+    st.query_params.update({**query, **kept})
 
 
 def link(s: dict) -> None:

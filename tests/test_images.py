@@ -143,7 +143,8 @@ def test_exif_orientation_is_applied():
 def test_large_jpeg_reduced_on_decode():
     data = encode(gradient(1200, 800), "JPEG")
     img = decode_image(data, reduce_to=300)
-    assert "reduced" in img.notices and max(img.size) < 1200 and min(img.size) >= 300
+    # libjpeg scales by powers of two: 1/2 keeps both sides >= 300, 1/4 would not (200)
+    assert img.notices == ("reduced",) and img.size == (600, 400)
 
 
 def test_every_code_has_a_message_in_both_languages():

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from gan_core.config import PRESETS, SPECS
 from tests.apptest import APP, open_page
 from tests.apptest import plotly_array as _arr
-from ui.i18n import t
+from ui.i18n import LANG_LABELS, LANGS, t
 
 
 def _open_lab(lang="en", query=None) -> AppTest:
@@ -28,7 +28,7 @@ def test_entry_shows_language_switch_and_navigation(lang, clear_st_caches):
     at.run()
     assert not at.exception, at.exception
     radio = at.sidebar.radio[0]
-    assert radio.value == lang and list(radio.options) == ["한국어", "English"]
+    assert radio.value == lang and list(radio.options) == [LANG_LABELS[code] for code in LANGS]
     assert at.title[0].value == t("home.title", lang=lang)
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from gan_core import cyclegan
 from tests.e2e.conftest import page_problems, shot, wait_idle
-from ui.i18n import t
+from ui.i18n import LANG_LABELS, t
 from ui.nav import PAGES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -37,13 +37,13 @@ def test_every_page_renders_its_title_without_errors(app_server, page, slug, lan
     # the sidebar lists every page in this language, and the language switch is there
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     assert all(t(f"nav.{p.slug}", lang=lang) in nav for p in PAGES)
-    assert page.get_by_text("한국어").count() and page.get_by_text("English").count()
+    assert page.get_by_text(LANG_LABELS["ko"]).count() and page.get_by_text(LANG_LABELS["en"]).count()
     shot(page, f"{lang}-{slug}")
 
 
 def test_language_switch_changes_the_page(app_server, page):
     open_page(page, app_server, "lab", "en")
-    page.get_by_text("한국어", exact=True).click()
+    page.get_by_text(LANG_LABELS["ko"], exact=True).click()
     page.wait_for_selector(f"h1:has-text({t('lab.title', lang='ko')!r})", timeout=60_000)
     assert page_problems(page) == []
 

@@ -23,8 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--per-class", type=int, default=200)
     args = p.parse_args(argv)
 
-    from gan_core.conditional import label_agreement
     from gan_core.classifier import classifier_info
+    from gan_core.conditional import label_agreement
     from gan_core.pool import run_sync
 
     cfg = PRESETS[args.preset]

@@ -13,8 +13,8 @@ import re
 
 import pytest
 
-from tests.appserver import AppServer
 from gan_core.config import PRESETS
+from tests.appserver import AppServer
 from tests.e2e.conftest import page_problems, shot, wait_idle
 from ui.i18n import t
 

@@ -267,7 +267,7 @@ def from_dict(data: Mapping[str, Any]) -> TrainConfig:
 
 # ---- presets ------------------------------------------------------------------------------
 PRESETS: dict[str, TrainConfig] = {
-    # Seed 000 as printed: MLP G/D, Adam lr 2e-4 (default betas), batch 512, nz 128, k 1,
+    # The textbook's MNIST GAN as printed: MLP G/D, Adam lr 2e-4 (default betas), batch 512, nz 128, k 1,
     # BCE (the non-saturating generator loss). 200 epochs of 60k digits in the book.
     "seed-book": TrainConfig(
         dataset="mnist5k", arch="mlp-book", loss="nonsat", lr_g=2e-4, lr_d=2e-4,
@@ -292,7 +292,7 @@ PRESETS: dict[str, TrainConfig] = {
     # Conditional GAN (labels into G and D): ask for any digit afterwards. quick's recipe with
     # labels instead of look-alike groups: score 8.5 and FD 21 at 900 steps, about a minute;
     # 92% of the samples asked for digit d are read as d by the classifier.
-    # The full-width DCGAN at lr 2e-4 needed 1,200 steps for 79% classifier agreement; the seed
+    # The full-width DCGAN at lr 2e-4 needed 1,200 steps for 79% classifier agreement; the book's
     # MLP with labels stayed at chance after 3,000 (11%). Per-digit agreement: bench/conditional.py.
     "cgan": TrainConfig(
         dataset="mnist5k", arch="dcgan-s", loss="nonsat", lr_g=2e-3, lr_d=2e-3,

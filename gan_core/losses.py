@@ -3,7 +3,7 @@
 With D(x) = sigmoid(l):  -log D(x) = softplus(-l)  and  -log(1 - D(x)) = softplus(l).
 
 * discriminator (minimax and non-saturating alike): maximise log D(x) + log(1 - D(G(z))),
-  i.e. minimise BCE(real, 1) + BCE(fake, 0) -- seed 000 sums the two BCE terms the same way.
+  i.e. minimise BCE(real, 1) + BCE(fake, 0) -- the textbook's loop sums the two BCE terms the same way.
 * generator, ``minimax``: minimise log(1 - D(G(z))) = -softplus(l_fake)  (saturating form).
 * generator, ``nonsat``: maximise log D(G(z)), i.e. minimise softplus(-l_fake).
 * ``hinge`` and ``wgan-gp``: the usual hinge and Wasserstein losses (gradient penalty is added

@@ -16,10 +16,10 @@ N_CLASSES = 10
 
 
 class SeedGenerator(nn.Module):
-    """Seed 000's MLP generator: nz -> 256 -> 512 -> 1024 -> 784, LeakyReLU(0.2), Tanh.
+    """The textbook's MLP generator: nz -> 256 -> 512 -> 1024 -> 784, LeakyReLU(0.2), Tanh.
 
     Args:
-        nz: latent size (the seed uses 128).
+        nz: latent size (the book uses 128).
         n_classes: if > 0, a one-hot label is appended to z (conditional GAN).
         grouped: the label is a look-alike group that z picks itself (see ``group_of``).
     """
@@ -45,9 +45,9 @@ class SeedGenerator(nn.Module):
 
 
 class SeedDiscriminator(nn.Module):
-    """Seed 000's MLP discriminator: 784 -> 1024 -> 512 -> 256 -> 1, LeakyReLU(0.2), Dropout(0.3).
+    """The textbook's MLP discriminator: 784 -> 1024 -> 512 -> 256 -> 1, LeakyReLU(0.2), Dropout(0.3).
 
-    The seed ends with Sigmoid; here the last layer's logit is returned and the sigmoid is part
+    The book's D ends with Sigmoid; here the last layer's logit is returned and the sigmoid is part
     of the loss (same maths, no overflow).
     """
 

@@ -1,5 +1,5 @@
-"""Lab add-ons from the Speed and quality issue: quality numbers of finished digit runs, and
-the book's long run (seed 000's configuration trained long, shipped in pretrained/).
+"""Lab add-ons: quality numbers of finished digit runs, and the book's long run (the textbook's
+configuration trained long, shipped in pretrained/).
 
 The numbers come from gan_core.metrics (computed by the job pool when a run finishes); the
 "real data" reference comes from the classifier's sidecar. Nothing here trains.

@@ -11,7 +11,7 @@ CARDS_PER_ROW = 3
 
 def path_cards() -> None:
     """One bordered card per page after home, in the order of ui.nav.PAGES (files that exist)."""
-    steps = [p for p in nav.available_pages() if p.slug != "home"]
+    steps = [p for p in nav.course_pages() if p.slug != "home"]
     for start in range(0, len(steps), CARDS_PER_ROW):
         row = steps[start : start + CARDS_PER_ROW]
         cols = st.columns(CARDS_PER_ROW)  # the last row may have fewer cards than columns

@@ -13,6 +13,7 @@ class PageSpec:
     slug: str  # URL path segment, stable for links
     file: str  # script under pages/
     icon: str
+    course: bool = True  # one of the course's steps (a card on the home page)
 
     @property
     def title_key(self) -> str:
@@ -34,11 +35,17 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("cyclegan", "cyclegan.py", ":material/sync_alt:"),
     PageSpec("family", "family.py", ":material/family_history:"),
     PageSpec("quiz", "quiz.py", ":material/quiz:"),
+    PageSpec("teacher", "teacher.py", ":material/admin_panel_settings:", course=False),
 )
 
 
 def available_pages() -> list[PageSpec]:
     return [p for p in PAGES if p.path.exists()]
+
+
+def course_pages() -> list[PageSpec]:
+    """The course's steps: every available page but the teacher's view."""
+    return [p for p in available_pages() if p.course]
 
 
 def page_file(slug: str) -> str:

@@ -40,11 +40,14 @@ def _flatten(prefix: str, tree: dict[str, Any], out: dict[str, np.ndarray], half
 
 
 def write_pack(path: Path, results: list[RunResult], half_floats: bool = False,
-               keep_generator: bool = False) -> dict[str, Any]:
-    """Write ``results`` to ``path`` (a temp file, then renamed); returns the index written."""
+               keep_generator: bool | set[str] = False) -> dict[str, Any]:
+    """Write ``results`` to ``path`` (a temp file, then renamed); returns the index written.
+
+    ``keep_generator``: keep every run's generator weights (True), none (False), or those of
+    the runs whose keys are in the set."""
     arrays: dict[str, np.ndarray] = {}
     index: dict[str, Any] = {"format": FORMAT, "engine": ENGINE_VERSION, "half_floats": half_floats,
-                             "generator": keep_generator, "runs": {}}
+                             "runs": {}}
     for r in results:
         key = r.config.key
         arrays[f"{key}.history"] = np.stack([np.asarray(r.history[c], dtype=np.float64) for c in HISTORY_COLUMNS])
@@ -52,7 +55,7 @@ def write_pack(path: Path, results: list[RunResult], half_floats: bool = False,
         arrays[f"{key}.samples"] = samples.astype(np.float16) if half_floats and samples.dtype == np.float32 else samples
         extras = [_flatten(f"{key}.x{i}", s.extras, arrays, half_floats) for i, s in enumerate(r.snapshots)]
         gen = []
-        if keep_generator:
+        if keep_generator is True or (isinstance(keep_generator, set) and key in keep_generator):
             gen = _flatten(f"{key}.g", {k: v.numpy() for k, v in r.generator.items()}, arrays, False)
         if r.labels is not None:
             arrays[f"{key}.labels"] = r.labels

@@ -32,7 +32,7 @@ with tab_toy:
 
     names = [name for name, _ in modes.STUDIES[dataset]]
     chosen = st.multiselect(t("mode_collapse.presets"), names, default=names, key=f"mc_presets_{dataset}",
-                            help=t("mode_collapse.presets_help"))
+                            format_func=mode_view.labeller(), help=t("mode_collapse.presets_help"))
     named = [(n, PRESETS[n].replace(seed=int(seed))) for n in chosen]
     if not named:
         st.info(t("mode_collapse.nothing_selected"))
@@ -49,7 +49,8 @@ with tab_toy:
     if results:
         stats = {n: modes.toy_stats(dataset, r.final_samples()) for n, r in results.items()}
         first = next(iter(stats.values()))
-        st.plotly_chart(mf.compare_figure(list(stats), [s.captured for s in stats.values()],
+        st.plotly_chart(mf.compare_figure([mode_view.label(n) for n in stats],
+                                          [s.captured for s in stats.values()],
                                           [s.hq_share for s in stats.values()], first.n_modes),
                         width="stretch", key="mc_compare")
         st.subheader(t("mode_collapse.findings"))
@@ -57,7 +58,7 @@ with tab_toy:
 
         st.subheader(t("mode_collapse.inspect"))
         pick = st.selectbox(t("mode_collapse.inspect"), list(results), key=f"mc_inspect_{dataset}",
-                            label_visibility="collapsed")
+                            format_func=mode_view.labeller(), label_visibility="collapsed")
         result = results[pick]
         layers = st.pills(t("mode_collapse.layers"), mf.LAYERS, selection_mode="multi",
                           default=list(mf.DEFAULT_LAYERS), key="mc_layers",

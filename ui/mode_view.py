@@ -11,9 +11,25 @@ import streamlit as st
 from gan_core import modes
 from gan_core.config import TrainConfig
 from ui import run_view
-from ui.i18n import t
+from ui.i18n import current_lang, t
 
 POLL_SECONDS = 1.5
+
+
+def label(name: str, lang: str | None = None) -> str:
+    """A study preset's translated short label (``ring8-pacgan`` -> "PacGAN (D sees pairs)")."""
+    for dataset in modes.STUDIES:
+        if name.startswith(dataset + "-"):
+            key = f"mode_collapse.preset_{name[len(dataset) + 1:]}"
+            text = t(key, lang=lang)
+            return name if text == key else text
+    return name
+
+
+def labeller():
+    """format_func for preset widgets (the language captured now: AppTest formats later)."""
+    lang = current_lang()
+    return lambda name: label(name, lang)
 
 
 def status_line(job) -> str:
@@ -54,7 +70,7 @@ def status_table(named_cfgs: list[tuple[str, TrainConfig]]) -> None:
         for name, cfg in named_cfgs:
             job = pool.peek(cfg)
             busy = busy or (job is not None and not job.done)
-            st.markdown(f"{_icon(job)} **{name}** — {status_line(job)}")
+            st.markdown(f"{_icon(job)} **{label(name)}** — {status_line(job)}")
             if job is not None and job.state == "running":
                 st.progress(job.fraction)
         return busy
@@ -102,13 +118,13 @@ def findings(dataset: str, results: dict) -> list[str]:
     lines = []
     for name, r in results.items():
         s = stats[name]
-        common = dict(name=name, captured=s.captured, modes=s.n_modes, hq=f"{100 * s.hq_share:.0f}",
+        common = dict(name=label(name), captured=s.captured, modes=s.n_modes, hq=f"{100 * s.hq_share:.0f}",
                       verdict=t(f"mode_collapse.verdict_{modes.verdict(s)}"))
         base = base_of.get(name)
         if base is not None and base in results:
             b = stats[base]
             changes = change_text(results[base].config, r.config)
-            lines.append(t("mode_collapse.finding_vs", base=base, changes=changes,
+            lines.append(t("mode_collapse.finding_vs", base=label(base), changes=changes,
                            base_captured=b.captured, base_hq=f"{100 * b.hq_share:.0f}", **common))
         else:
             lines.append(t("mode_collapse.finding_first", **common))
@@ -164,6 +180,9 @@ def digit_reports(rows: list) -> list[tuple[str, dict]]:
     out = []
     for name, result in rows:
         if result.status != "ok" or not result.config.is_image:
+            continue
+        if not result.generator:  # shipped without weights: no fresh samples to label
+            st.caption(f"{name}: " + t("run.no_weights"))
             continue
         try:
             out.append((name, digit_report(result.config.key, result)))

@@ -237,3 +237,23 @@ def test_every_module_is_in_the_architecture_notes():
         missing += [str(p.relative_to(ROOT)) for p in sorted((ROOT / top).rglob("*.py"))
                     if p.name not in listed]
     assert not missing, "not in docs/ARCHITECTURE.md:\n" + "\n".join(missing)
+
+
+def test_engine_notes_list_modules_bottom_up():
+    """The gan_core/ list in docs/ARCHITECTURE.md is bottom-up: each module imports only
+    modules listed above it (a nested package's files are indented under its folder)."""
+    notes = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    block = notes.split("\n## gan_core/", 1)[1].split("```")[1]
+    order, package = [], "gan_core"
+    for line in block.splitlines():
+        name = line.split()[0] if line.strip() else ""
+        if name.endswith("/"):
+            package = f"gan_core.{name[:-1]}"
+        elif name.endswith(".py"):
+            parent = package if line.startswith(" ") else "gan_core"
+            order.append(parent if name == "__init__.py" else f"{parent}.{name[:-3]}")
+    position = {name: i for i, name in enumerate(order)}
+    graph, _ = import_graph()
+    wrong = [f"{src} imports {dst}, listed below it" for src in order for dst in graph.get(src, {})
+             if dst in position and position[dst] > position[src]]
+    assert not wrong, "\n".join(wrong)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from ui import nav
 from ui.i18n import t
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +27,9 @@ def test_cloud_entry_renders_home_with_working_links_and_pages(clear_st_caches):
     assert not at.exception, at.exception
     assert at.title[0].value == t("home.title", lang="ko")
     links = at.get("page_link")
-    assert len(links) >= 8 and all(link.proto.page_script_hash for link in links)  # resolved pages
+    # one card per course step after home, and the teacher's link to a tiny run in the Lab
+    assert len(links) == len(nav.course_pages()) - 1 + 1
+    assert all(link.proto.page_script_hash for link in links)  # every link resolved to a page
     at.switch_page("../pages/quiz.py")
     at.run()
     assert not at.exception and at.title[0].value == t("quiz.title", lang="ko")

@@ -14,8 +14,8 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from gan_core.config import PRESETS, TrainConfig
 from gan_core.files import PRETRAINED, sha256_file

@@ -32,24 +32,36 @@ ISOLATIONS = ("thread", "process")
 
 
 
+def _cgroup_quota() -> float | None:
+    """CPUs allowed by this process's cgroup CPU quota (v2 ``cpu.max`` or v1 CFS), if any."""
+    try:
+        lines = open("/proc/self/cgroup", encoding="ascii").read().splitlines()
+    except OSError:
+        lines = []
+    v1 = next((ln.split(":", 2)[2] for ln in lines if ln.split(":")[1:2] and "cpu" in ln.split(":")[1].split(",")),
+              None)
+    v2 = next((ln.split(":", 2)[2] for ln in lines if ln.startswith("0::")), "/")
+    candidates = [(f"/sys/fs/cgroup{v2.rstrip('/')}/cpu.max", None)]
+    if v1 is not None:
+        base = f"/sys/fs/cgroup/cpu{v1.rstrip('/')}"
+        candidates.append((f"{base}/cpu.cfs_quota_us", f"{base}/cpu.cfs_period_us"))
+    for quota_path, period_path in candidates:
+        try:
+            text = open(quota_path, encoding="ascii").read().split()
+            quota, period = (text[0], text[1]) if period_path is None else (
+                text[0], open(period_path, encoding="ascii").read().strip())
+        except (OSError, IndexError):
+            continue
+        if quota not in ("max", "-1"):
+            return max(0.1, int(quota) / int(period))
+    return None
+
+
 def usable_cores() -> float:
     """CPUs this process may use: its affinity, capped by a cgroup CPU quota if there is one."""
     cores = float(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-    for path, parse in (("/sys/fs/cgroup/cpu.max", lambda s: s.split()),
-                        ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", None)):
-        try:
-            text = open(path, encoding="ascii").read().strip()
-            if parse is not None:
-                quota, period = parse(text)
-            else:
-                quota = text
-                period = open("/sys/fs/cgroup/cpu/cpu.cfs_period_us", encoding="ascii").read().strip()
-            if quota not in ("max", "-1"):
-                cores = min(cores, max(0.1, int(quota) / int(period)))
-            break
-        except (OSError, ValueError):
-            continue
-    return cores
+    quota = _cgroup_quota()
+    return cores if quota is None else min(cores, quota)
 
 
 def default_workers() -> int:
@@ -260,7 +272,7 @@ class JobPool:
                 return
             try:
                 self.store.put(result)
-            except Exception:  # noqa: BLE001 - an unreadable store must not lose the run
+            except Exception:
                 log.exception("could not store run %s", key)
             job.result = result
             self._finish(job, "done")

@@ -20,8 +20,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -191,7 +192,7 @@ class Slicer:
             if self.evaluate is not None and result.status == "ok":
                 result.metrics.update(self.evaluate(result))
             self.emit("result", slot.key, result)
-        except Exception as err:  # noqa: BLE001 - reported as the run's error; the worker lives on
+        except Exception as err:
             log.exception("training %s failed", slot.key)
             self.emit("error", slot.key, f"{type(err).__name__}: {err}"[:300])
         finally:

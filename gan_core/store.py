@@ -115,7 +115,7 @@ class RunStore:
             except OSError:
                 pass
             return result
-        except Exception as err:  # noqa: BLE001 - any damage means: ignore and recompute
+        except Exception as err:
             log.warning("ignoring damaged cache entry %s: %s", path.name, err)
             try:
                 path.unlink()

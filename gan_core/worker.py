@@ -20,7 +20,8 @@ import json
 import multiprocessing as mp
 import os
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 # Spin-waiting OpenMP threads are ruinous on a shared 2-core machine (a dcgan-s step took
 # 1.17 s instead of 0.09 s next to other busy processes); passive waiting costs little when the
@@ -143,7 +144,7 @@ class ProcessWorker:
                 break
             try:
                 payload = _decode(kind, body)
-            except Exception as err:  # noqa: BLE001 - a malformed message fails that run only
+            except Exception as err:
                 kind, payload = "error", f"{type(err).__name__}: {err}"[:300]
             self.on_event(kind, key, payload)
         with self._lock:

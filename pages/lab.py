@@ -1,8 +1,17 @@
 """Training Lab: pick settings (or a preset), press Train, watch a real GAN learn."""
 import streamlit as st
 
-from gan_core.config import DATASETS, IMAGE_ARCHS, IMAGE_DATASETS, LOSSES, PRESETS, SPECS, TOY_ARCHS, from_dict
-from ui import atlas_view, cgan_view, lab_quality, latent_view, params, run_view
+from gan_core.config import (
+    DATASETS,
+    IMAGE_ARCHS,
+    IMAGE_DATASETS,
+    LOSSES,
+    PRESETS,
+    SPECS,
+    TOY_ARCHS,
+    from_dict,
+)
+from ui import atlas_view, cgan_view, lab_quality, latent_view, params, present, run_view
 from ui.i18n import option_label, t
 
 P = "lab"  # widget key prefix
@@ -35,7 +44,7 @@ def _spec_range(name: str) -> dict:
     return {"min_value": s.kind(s.lo), "max_value": s.kind(s.hi)}
 
 
-settings, results = st.columns([1, 2], gap="large")
+settings, results = present.split([1, 2], gap="large")
 
 with settings:
     st.subheader(t("lab.settings"))

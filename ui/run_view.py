@@ -262,7 +262,7 @@ def share_link(params: dict[str, str]) -> None:
     base = ""
     try:
         base = (st.context.url or "").split("?")[0]
-    except Exception:  # noqa: BLE001 - no browser context (tests)
+    except Exception:
         base = ""
     query = urlencode(params)
     st.caption(t("run.share_help"))

@@ -64,8 +64,9 @@ def test_page_with_finished_runs(lang, fresh_pool, clear_st_caches, small_ring_s
 
     def common(name):
         s = stats[name]
-        return dict(lang=lang, name=mode_view.label(name, lang), captured=s.captured, modes=s.n_modes, hq=f"{100 * s.hq_share:.0f}",
-                    verdict=t(f"mode_collapse.verdict_{modes.verdict(s)}", lang=lang))
+        verdict = t(f"mode_collapse.verdict_{modes.verdict(s)}", lang=lang)
+        return dict(lang=lang, name=mode_view.label(name, lang), captured=s.captured, modes=s.n_modes,
+                    hq=f"{100 * s.hq_share:.0f}", verdict=verdict)
 
     # the settings that differ between the first two presets, spelt out once
     first, nonsat = PRESETS["ring8-minimax-highlr"], PRESETS["ring8-nonsat"]
@@ -76,7 +77,8 @@ def test_page_with_finished_runs(lang, fresh_pool, clear_st_caches, small_ring_s
         if base is None:
             expected = t("mode_collapse.finding_first", **common(name))
         else:
-            expected = t("mode_collapse.finding_vs", base=mode_view.label(base, lang), base_captured=stats[base].captured,
+            expected = t("mode_collapse.finding_vs", base=mode_view.label(base, lang),
+                         base_captured=stats[base].captured,
                          changes=mode_view.change_text(results[base].config, results[name].config),
                          base_hq=f"{100 * stats[base].hq_share:.0f}", **common(name))
         assert expected in text, name

@@ -52,7 +52,7 @@ st.header(t("family.apps_title"))
 st.caption(t("family.apps_intro"))
 APPS = (  # (catalogue stem, page that shows the mechanism live, Lab preset to open)
     ("translation", "cyclegan", None),
-    ("sketch", "cyclegan", None),
+    ("sketch", "lab", "cgan"),  # pix2pix is paired: a conditional GAN, not the unpaired studio
     ("text", "lab", "cgan"),
     ("restore", "cyclegan", None),
     ("medical", "cyclegan", None),

@@ -242,9 +242,12 @@ def comparison(s: dict) -> None:
             st.caption(t("compare.real_ref", score=f"{ref['score']:.2f}", fd=f"{ref['fd']:.1f}"))
     if done:
         runs = [(cs.label(knob, s["values"][i]), r.history, figures.RUN_COLOURS[i]) for i, r in done.items()]
+        critics = {cs.label(knob, s["values"][i]): r.config.loss for i, r in done.items()
+                   if r.config.loss not in figures.PROBABILITY_LOSSES}
         left, right = st.columns(2)
         left.plotly_chart(figures.overlay_figure("loss", runs, step), width="stretch", key="cmp_loss")
-        right.plotly_chart(figures.overlay_figure("dprob", runs, step), width="stretch", key="cmp_dprob")
+        right.plotly_chart(figures.overlay_figure("dprob", runs, step, critics), width="stretch",
+                           key="cmp_dprob")
         st.caption(t("compare.curves_help"))
 
 

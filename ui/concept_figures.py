@@ -62,12 +62,13 @@ def rounds_figure(rounds) -> go.Figure:
 def fig1_figure(view) -> go.Figure:
     """Goodfellow et al. (2014), figure 1 style: p_data, p_g and D(x) above; the z -> x map below."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.04)
+    # the analogy page's colours: real data green, the generator's fakes purple, D red
     fig.add_scatter(x=view.xs[::4], y=view.p_data[::4], mode="markers", name=t("minimax.fig1_data"),
-                    marker=dict(color="black", size=4), row=1, col=1)
+                    marker=dict(color=REAL_COLOUR, size=4), row=1, col=1)
     fig.add_scatter(x=view.xs, y=view.p_g, mode="lines", name=t("minimax.fig1_g"),
-                    line=dict(color=REAL_COLOUR, width=2.5), row=1, col=1)
+                    line=dict(color=G_COLOUR, width=2.5), row=1, col=1)
     fig.add_scatter(x=view.xs, y=view.d_curve, mode="lines", name="D(x)",
-                    line=dict(color="#1f5fbf", width=2.5, dash="dash"), row=1, col=1)
+                    line=dict(color=D_COLOUR, width=2.5, dash="dash"), row=1, col=1)
     xs_map, ys_map = [], []
     for z, x in zip(view.z_lines, view.x_lines):
         xs_map += [float(z), float(x), None]

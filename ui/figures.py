@@ -10,6 +10,9 @@ D_COLOUR = "#d1495b"  # discriminator / police
 G_COLOUR = "#5b4bdb"  # generator / counterfeiter
 REAL_COLOUR = "#2e8b57"
 MAX_POINTS = 1500
+# Losses whose D ends in a probability (as gan_core.toyviz.score_is_probability): for hinge and
+# WGAN-GP, D is a critic whose raw scores have no ½ line, so sigmoid(score) would mean nothing.
+PROBABILITY_LOSSES = ("minimax", "nonsat")
 
 
 def _thin(x: np.ndarray, *ys: np.ndarray):
@@ -66,11 +69,24 @@ def loss_figure(history: dict, step: int | None = None) -> go.Figure:
     return fig
 
 
-def dprob_figure(history: dict, step: int | None = None) -> go.Figure:
-    """Mean D(x) on real data and mean D(G(z)) on fakes; 0.5 is where D can't tell."""
+def _not_a_probability(fig: go.Figure, loss: str) -> None:
+    fig.add_annotation(text=t("figures.dprob_critic", loss=loss), x=0.5, y=0.5, xref="paper",
+                       yref="paper", showarrow=False, align="center", font=dict(size=13))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+
+
+def dprob_figure(history: dict, step: int | None = None, loss: str = "nonsat") -> go.Figure:
+    """Mean D(x) on real data and mean D(G(z)) on fakes; 0.5 is where D can't tell.
+
+    For a critic (hinge, WGAN-GP) there is no probability to plot: the figure says so instead.
+    """
     x = np.asarray(history["step"])
     dr, df = np.asarray(history["d_real"]), np.asarray(history["d_fake"])
     fig = _base(t("figures.dprob"), t("figures.probability"))
+    if loss not in PROBABILITY_LOSSES:
+        _not_a_probability(fig, loss)
+        return fig
     if len(x):
         x, dr, df = _thin(x, smooth(dr), smooth(df))
         fig.add_scatter(x=x, y=dr, mode="lines", line=dict(color=REAL_COLOUR, width=2.5),
@@ -106,17 +122,24 @@ OVERLAYS = {
 }
 
 
-def overlay_figure(kind: str, runs: list[tuple[str, dict, str]], step: int | None = None) -> go.Figure:
+def overlay_figure(kind: str, runs: list[tuple[str, dict, str]], step: int | None = None,
+                   critics: dict[str, str] | None = None) -> go.Figure:
     """Several runs in one figure, one colour per run: ``kind`` "loss" draws each run's D loss
     (solid) and G loss (dashed), "dprob" its D(x) (solid) and D(G(z)) (dashed), smoothed.
 
     ``runs``: (label, history, colour) per run; traces are named ``label · curve``.
+    ``critics``: label -> loss for runs whose D is a critic (hinge, WGAN-GP); "dprob" leaves
+    them out and says why.
     """
     title, ytitle, curves = OVERLAYS[kind]
     fig = _base(t(title), t(ytitle), height=340)
+    critics = critics or {}
+    if kind == "dprob" and critics:
+        fig.add_annotation(text=t("figures.dprob_left_out", runs=", ".join(critics)), x=0.5, y=0.02,
+                           xref="paper", yref="paper", showarrow=False, font=dict(size=12))
     for label, history, colour in runs:
         x = np.asarray(history["step"])
-        if not len(x):
+        if not len(x) or (kind == "dprob" and label in critics):
             continue
         for (column, name), dash in zip(curves, ("solid", "dash"), strict=True):
             xs, ys = _thin(x, smooth(history[column]))

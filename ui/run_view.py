@@ -137,7 +137,7 @@ def live_frame(job, lang: str) -> LiveFrame:
         snapshot_step=None if snap is None else snap.step,
         picture_png=None if snap is None else png_bytes(picture(job.cfg, snap.samples)),
         loss=figures.loss_figure(hist),
-        dprob=figures.dprob_figure(hist),
+        dprob=figures.dprob_figure(hist, loss=job.cfg.loss),
     )
     with _FRAMES_LOCK:
         _FRAMES[key] = (now, frame)
@@ -229,7 +229,8 @@ def finished_view(job, key_prefix: str) -> int | None:
         st.image(pic, caption=t("run.snapshot_caption", step=snap.step), width="stretch")
     with right:
         st.plotly_chart(figures.loss_figure(r.history, snap.step), width="stretch", key=f"{key_prefix}_loss")
-        st.plotly_chart(figures.dprob_figure(r.history, snap.step), width="stretch", key=f"{key_prefix}_dprob")
+        st.plotly_chart(figures.dprob_figure(r.history, snap.step, cfg.loss), width="stretch",
+                        key=f"{key_prefix}_dprob")
     with st.expander(t("run.grads_title")):
         st.caption(t("run.grads_help"))
         st.plotly_chart(figures.grad_figure(r.history, snap.step), width="stretch", key=f"{key_prefix}_grads")

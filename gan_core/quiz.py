@@ -8,14 +8,16 @@ the answers are checked by code and not by comparing translated text. No torch, 
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
-# Every concept the seeds teach; each must be asked at least once (tests check).
+# Every concept the course teaches; each must be asked at least once (tests check).
 CONCEPTS = (
     "analogy", "roles", "procedure", "value_function", "nonsat", "mode_collapse",
-    "balance", "dcgan", "cgan", "pix2pix_cyclegan", "cycle_losses", "applications",
+    "balance", "loss_curves", "evaluation", "dcgan", "cgan", "pix2pix_cyclegan", "cycle_losses",
+    "applications",
 )
 
 
@@ -59,13 +61,20 @@ QUESTIONS: tuple[Question, ...] = (
     _c("analogy_end", "analogy", "analogy", 2),
     _c("roles_g_input", "roles", "procedure", 0),
     _c("roles_d_output", "roles", "procedure", 3),
+    _c("nz_what", "roles", "lab", 1),
+    _c("range_tanh", "roles", "family", 1),
+    _c("range_sigmoid", "roles", "minimax", 1),
     _c("proc_d_labels", "procedure", "procedure", 1),
     _c("proc_g_target", "procedure", "procedure", 0),
     _c("proc_frozen", "procedure", "procedure", 2),
     _c("proc_detach", "procedure", "procedure", 1),
+    _c("k_meaning", "procedure", "procedure", 1),
+    _c("k_one", "procedure", "procedure", 1),
     _c("value_who_max", "value_function", "minimax", 0),
     _n("value_at_equilibrium", "value_function", "minimax", -math.log(4.0), 0.01),
     _n("value_example", "value_function", "minimax", 2 * math.log(0.8), 0.01),
+    _n("dstar_value", "value_function", "minimax", 0.75, 0.01),
+    _c("dstar_no_fakes", "value_function", "minimax", 1),
     _c("nonsat_flat_curve", "nonsat", "minimax", 0, figure="saturation"),
     _n("nonsat_slope", "nonsat", "minimax", 100.0, 1.0, figure="saturation"),
     _c("nonsat_change", "nonsat", "minimax", 3),
@@ -75,6 +84,12 @@ QUESTIONS: tuple[Question, ...] = (
     _c("balance_d_wins", "balance", "lab", 0),
     _c("balance_lr", "balance", "lab", 2),
     _n("balance_d_loss", "balance", "lab", 2 * math.log(2.0), 0.01),
+    _c("curves_d_wins", "loss_curves", "lab", 1),
+    _c("curves_healthy", "loss_curves", "lab", 2),
+    _c("curves_unstable", "loss_curves", "compare", 1),
+    _c("eval_score", "evaluation", "lab", 1),
+    _c("eval_fd", "evaluation", "lab", 1),
+    _c("eval_classes", "evaluation", "mode_collapse", 1),
     _c("dcgan_avoid", "dcgan", "family", 3),
     _n("dcgan_size", "dcgan", "family", 14, 0.0),
     _c("cgan_input", "cgan", "lab", 1),
@@ -96,6 +111,13 @@ def catalogue_keys(q: Question) -> list[str]:
     keys = [q.qid, f"{q.qid}_why"]
     keys += [f"{q.qid}_o{i}" for i in range(q.options)]
     return keys
+
+
+def option_order(qid: str, n: int, seed: int) -> list[int]:
+    """The order a question's ``n`` options are shown in: shuffled, the same for one ``seed``
+    (kept per session) and different from question to question."""
+    rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(qid.encode())])
+    return [int(i) for i in rng.permutation(n)]
 
 
 def parse_number(text: str) -> float | None:

@@ -9,6 +9,7 @@ st.title(t("quiz.title"))
 st.caption(t("quiz.intro", n=len(quiz.QUESTIONS)))
 
 quiz_view.score_bar()
+quiz_view.download_button()
 
 topic = st.selectbox(t("quiz.topic"), ("all",) + quiz.CONCEPTS, key="quiz_topic",
                      format_func=option_label("quiz.concept_"))

@@ -35,7 +35,7 @@ def _metric(at: AppTest, index: int) -> str:
 
 # ---- the bank -----------------------------------------------------------------------------------
 def test_bank_is_big_enough_and_covers_every_concept():
-    assert len(quiz.QUESTIONS) >= 20
+    assert len(quiz.QUESTIONS) >= 40
     asked = {q.concept for q in quiz.QUESTIONS}
     assert asked == set(quiz.CONCEPTS)
     kinds = {q.kind for q in quiz.QUESTIONS}
@@ -93,6 +93,49 @@ def test_dcgan_size_answer_matches_the_lab_model():
     assert first_up.shape[-1] == quiz.BY_ID["dcgan_size"].answer
     assert rows[-1].shape == (1, 28, 28)
     assert not any("Pool" in r.kind for r in rows + anatomy("dcgan").d_rows)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_right_option_is_rarely_the_longest(lang):
+    """Guessing "the longest option" must not pay: it is right (ties count) in at most 30% of the
+    choice questions."""
+    cat = catalogue(lang)
+    choice = [q for q in quiz.QUESTIONS if q.kind == "choice"]
+    longest = []
+    for q in choice:
+        lengths = [len(cat[f"quizbank.{q.qid}_o{i}"]) for i in range(q.options)]
+        right = lengths.pop(int(q.answer))
+        if right >= max(lengths):
+            longest.append(q.qid)
+    assert len(longest) <= 0.3 * len(choice), longest
+
+
+def test_option_order_is_a_repeatable_shuffle():
+    orders = {q.qid: quiz.option_order(q.qid, q.options, 7) for q in quiz.QUESTIONS if q.kind == "choice"}
+    for qid, order in orders.items():
+        assert sorted(order) == list(range(quiz.BY_ID[qid].options))
+        assert quiz.option_order(qid, len(order), 7) == order  # same seed, same order
+    assert len({tuple(o) for o in orders.values()}) > 5  # not one order for every question
+    assert sum(o != list(range(len(o))) for o in orders.values()) > len(orders) // 2  # really shuffled
+    other = {qid: quiz.option_order(qid, len(o), 8) for qid, o in orders.items()}
+    assert other != orders  # another session, another order
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_teacher_download_holds_every_question_and_answer(lang):
+    from ui.quiz_view import bank_markdown
+
+    text = bank_markdown(lang)
+    assert text.startswith(f"# {t('quiz.title', lang=lang)}: {t('quiz.export_title', lang=lang)}")
+    answer = t("quiz.export_answer", lang=lang)
+    for number, q in enumerate(quiz.QUESTIONS, start=1):
+        assert f"## {number}. {t(f'quizbank.{q.qid}', lang=lang)}\n" in text
+        assert t(f"quizbank.{q.qid}_why", lang=lang) in text
+    q = quiz.BY_ID["cycle_which"]
+    assert f"**{answer}:** C. {t('quizbank.cycle_which_o2', lang=lang)}" in text
+    num = quiz.BY_ID["dstar_value"]
+    assert f"**{answer}:** {t('quiz.approx', lang=lang, value='0.75', tol='0.01')}" in text
+    assert text.count(f"**{answer}:**") == len(quiz.QUESTIONS) and q.answer == 2 and num.tol == 0.01
 
 
 def test_parse_number_rejects_junk():
@@ -177,6 +220,32 @@ def test_quiz_right_and_wrong_change_the_score(lang):
     assert not at.exception
     assert _metric(at, 0) == f"0 / {n}" and _metric(at, 1) == f"0 / {n}"
     assert at.radio(key=f"quiz_q_{q.qid}").value is None
+
+
+def test_quiz_shuffles_from_the_session_seed_and_keeps_score_across_pages():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = "en"
+    at.session_state["quiz_seed"] = 1234
+    at.run()
+    at.switch_page("pages/quiz.py")
+    at.run()
+    assert not at.exception
+    q = quiz.BY_ID["k_meaning"]
+    radio = at.radio(key=f"quiz_q_{q.qid}")
+    assert list(radio.options) == [t(f"quizbank.{q.qid}_o{i}", lang="en")
+                                   for i in quiz.option_order(q.qid, q.options, 1234)]
+    radio.set_value(int(q.answer))
+    at.button(key=f"quiz_check_{q.qid}").click()
+    at.run()
+    n = len(quiz.QUESTIONS)
+    assert _metric(at, 0) == f"1 / {n}"
+    at.switch_page("pages/analogy.py")
+    at.run()
+    at.switch_page("pages/quiz.py")
+    at.run()
+    assert not at.exception
+    assert _metric(at, 0) == f"1 / {n}" and _metric(at, 1) == f"1 / {n}"
+    assert at.session_state["quiz_seed"] == 1234
 
 
 def test_quiz_topic_filter_shows_only_that_topic():

@@ -70,7 +70,8 @@ def test_signal_reading_never_says_a_fraction_times_larger(d):
 
 
 def test_equilibrium_value_is_max_over_d_not_the_smallest_v():
-    en, ko = t("quizbank.value_at_equilibrium_why", lang="en"), t("quizbank.value_at_equilibrium_why", lang="ko")
+    en = t("quizbank.value_at_equilibrium_why", lang="en")
+    ko = t("quizbank.value_at_equilibrium_why", lang="ko")
     assert "smallest value the game can reach" not in en
     assert "max over D of V" in en and "max_D V" in ko
 

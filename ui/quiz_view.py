@@ -1,9 +1,14 @@
-"""Quiz widgets: one question with its answer box, grading, explanation and link; live figures.
+"""Quiz widgets: one question with its answer box, grading, explanation and link; live figures;
+the question set with answers as a Markdown file for teachers.
 
 Grading and the figure data come from ``gan_core.quiz``; the words from ``quizbank.json``.
-The score lives in ``st.session_state[ANSWERS]`` (question id -> right or not).
+The score lives in ``st.session_state[ANSWERS]`` (question id -> right or not), a plain
+session key, so it survives page changes; the options are shown in an order shuffled from
+``st.session_state[SEED]``, drawn once per session.
 """
 from __future__ import annotations
+
+import secrets
 
 import numpy as np
 import plotly.graph_objects as go
@@ -16,6 +21,7 @@ from ui.i18n import current_lang, t
 ANSWERS = "quiz_answers"  # qid -> bool (the latest checked answer)
 FEEDBACK = "quiz_feedback"  # qid -> "right" | "wrong" | "empty" | "not_number"
 WIDGET = "quiz_q_"  # widget key prefix
+SEED = "quiz_seed"  # the session's shuffle seed
 
 
 def widget_key(qid: str) -> str:
@@ -24,6 +30,13 @@ def widget_key(qid: str) -> str:
 
 def check_key(qid: str) -> str:
     return f"quiz_check_{qid}"
+
+
+def session_seed() -> int:
+    """The seed the options are shuffled with: drawn once, then kept for the session."""
+    if SEED not in st.session_state:
+        st.session_state[SEED] = secrets.randbelow(2**31)
+    return int(st.session_state[SEED])
 
 
 def _state() -> tuple[dict, dict]:
@@ -67,11 +80,15 @@ def score_bar() -> None:
     st.progress(right / total)
 
 
+def _number_text(q: quiz.Question, lang: str | None = None) -> str:
+    value = f"{q.answer:.3f}".rstrip("0").rstrip(".")
+    return value if q.tol == 0 else t("quiz.approx", lang=lang, value=value, tol=f"{q.tol:g}")
+
+
 def _answer_text(q: quiz.Question) -> str:
     if q.kind == "choice":
         return t(f"quizbank.{q.qid}_o{int(q.answer)}")
-    value = f"{q.answer:.3f}".rstrip("0").rstrip(".")
-    return value if q.tol == 0 else t("quiz.approx", value=value, tol=f"{q.tol:g}")
+    return _number_text(q)
 
 
 def _page_link(slug: str) -> None:
@@ -91,7 +108,8 @@ def question(q: quiz.Question, number: int) -> None:
         if q.figure:
             st.plotly_chart(figure(q.figure), width="stretch", key=f"quiz_fig_{q.qid}")
         if q.kind == "choice":
-            st.radio(t("quiz.your_answer"), list(range(q.options)), index=None, key=widget_key(q.qid),
+            order = quiz.option_order(q.qid, q.options, session_seed())
+            st.radio(t("quiz.your_answer"), order, index=None, key=widget_key(q.qid),
                      format_func=lambda i, qid=q.qid, lang=lang: t(f"quizbank.{qid}_o{i}", lang=lang),
                      label_visibility="collapsed")
         else:
@@ -110,6 +128,32 @@ def question(q: quiz.Question, number: int) -> None:
                 st.error(t("quiz.wrong", answer=_answer_text(q)), icon=":material/cancel:")
             st.info(t(f"quizbank.{q.qid}_why"), icon=":material/lightbulb:")
             _page_link(q.page)
+
+
+# ---- the question set for teachers ----------------------------------------------------------------
+def bank_markdown(lang: str) -> str:
+    """Every question with its options (in the bank's order), the answer, why, and where it is
+    taught: a Markdown file in ``lang``."""
+    lines = [f"# {t('quiz.title', lang=lang)}: {t('quiz.export_title', lang=lang)}", "",
+             t("quiz.export_intro", lang=lang, n=len(quiz.QUESTIONS)), ""]
+    for number, q in enumerate(quiz.QUESTIONS, start=1):
+        lines += [f"## {number}. {t(f'quizbank.{q.qid}', lang=lang)}", "",
+                  f"*{t(f'quiz.concept_{q.concept}', lang=lang)} · {t(f'nav.{q.page}', lang=lang)}*", ""]
+        if q.kind == "choice":
+            lines += [f"{'ABCDEFGH'[i]}. {t(f'quizbank.{q.qid}_o{i}', lang=lang)}" for i in range(q.options)]
+            answer = f"{'ABCDEFGH'[int(q.answer)]}. {t(f'quizbank.{q.qid}_o{int(q.answer)}', lang=lang)}"
+        else:
+            answer = _number_text(q, lang)
+        lines += ["", f"**{t('quiz.export_answer', lang=lang)}:** {answer}", "",
+                  t(f"quizbank.{q.qid}_why", lang=lang), ""]
+    return "\n".join(lines)
+
+
+def download_button() -> None:
+    lang = current_lang()
+    st.download_button(t("quiz.download"), bank_markdown(lang), file_name=f"gan-quiz-{lang}.md",
+                       mime="text/markdown", icon=":material/download:", key="quiz_download",
+                       help=t("quiz.download_help"))
 
 
 # ---- live figures ------------------------------------------------------------------------------

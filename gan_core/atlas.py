@@ -106,12 +106,14 @@ def build(kind: str, out_dir: Path = PRETRAINED, command: str = "", log: Callabl
     sidecar = {
         "command": command or f"python -m gan_core {'atlas' if kind == 'atlas' else 'mode-defaults'} build",
         "config": described,
-        "data": "MNIST 5k subset shipped in gan_core/assets" if kind == "atlas" else "2D toy sets (ring8, grid25, spiral)",
+        "data": ("MNIST 5k subset shipped in gan_core/assets" if kind == "atlas"
+                 else "2D toy sets (ring8, grid25, spiral)"),
         "kept": kept,
-        "runs": {r.config.key: {"config": r.config.to_dict(), "status": r.status, "seconds": round(r.seconds, 1),
-                                "quality": _quality(r)} for r in results},
+        "runs": {r.config.key: {"config": r.config.to_dict(), "status": r.status,
+                                "seconds": round(r.seconds, 1), "quality": _quality(r)} for r in results},
         "bytes": path.stat().st_size,
         "sha256": sha256_file(path),
     }
-    path.with_suffix(".json").write_text(json.dumps(sidecar, indent=1, default=float) + "\n", encoding="utf-8")
+    text = json.dumps(sidecar, indent=1, default=float) + "\n"
+    path.with_suffix(".json").write_text(text, encoding="utf-8")
     return path

@@ -49,12 +49,14 @@ class ImageError(ValueError):
         p = self.params
         return {
             "empty": "the file is empty",
-            "too_many_bytes": f"the file is too large ({p.get('mb')} MB; the limit is {p.get('limit_mb')} MB)",
+            "too_many_bytes": (f"the file is too large ({p.get('mb')} MB; "
+                               f"the limit is {p.get('limit_mb')} MB)"),
             "not_image": "the file is not an image Pillow can read",
             "unsupported_format": f"{p.get('format')} images are not supported (use JPEG, PNG or WebP)",
             "too_many_pixels": (f"the image is too large ({p.get('width')}x{p.get('height')} pixels; "
                                 f"the limit is {p.get('limit_mp')} megapixels)"),
-            "too_small": f"the image is too small ({p.get('width')}x{p.get('height')}; at least {p.get('min_side')} px a side)",
+            "too_small": (f"the image is too small ({p.get('width')}x{p.get('height')}; "
+                          f"at least {p.get('min_side')} px a side)"),
             "animated": "animated images are not supported: use a still photo",
             "truncated": "the image file is cut off (incomplete download?)",
             "corrupt": "the image data is damaged and can't be decoded",
@@ -99,7 +101,8 @@ def decode_image(
     if not data:
         raise ImageError("empty")
     if len(data) > max_bytes:
-        raise ImageError("too_many_bytes", mb=round(len(data) / 2**20, 1), limit_mb=round(max_bytes / 2**20, 1))
+        raise ImageError("too_many_bytes", mb=round(len(data) / 2**20, 1),
+                         limit_mb=round(max_bytes / 2**20, 1))
     digest = hashlib.sha256(data).hexdigest()
     container = sniff_container(data)
     if container is not None:
@@ -112,7 +115,7 @@ def decode_image(
         raise ImageError("not_image") from None
     except Image.DecompressionBombError:
         raise ImageError("too_many_pixels", width="?", height="?", limit_mp=round(max_pixels / 1e6)) from None
-    except Exception as err:  # noqa: BLE001 - plugins raise OSError, SyntaxError, struct.error, ...
+    except Exception as err:
         raise ImageError(_failure_code(err)) from None
     fmt = im.format or "?"
     if fmt not in formats:
@@ -138,19 +141,21 @@ def decode_image(
         im.seek(0)
         im.load()
     except Image.DecompressionBombError:
-        raise ImageError("too_many_pixels", width=width, height=height, limit_mp=round(max_pixels / 1e6)) from None
-    except Exception as err:  # noqa: BLE001 - any decoder failure is a damaged file for the user
+        raise ImageError("too_many_pixels", width=width, height=height,
+                         limit_mp=round(max_pixels / 1e6)) from None
+    except Exception as err:
         raise ImageError(_failure_code(err)) from None
 
     if _orientation(im) not in (None, 1):
         try:
             im = ImageOps.exif_transpose(im)
             notices.append("exif_rotated")
-        except Exception:  # noqa: BLE001 - a broken EXIF block should not lose the picture
+        except Exception:
             pass
     pixels, extra = to_rgb_array(im)
     notices.extend(extra)
-    return DecodedImage(pixels=pixels, format=fmt, source_mode=source_mode, sha256=digest, notices=tuple(notices))
+    return DecodedImage(pixels=pixels, format=fmt, source_mode=source_mode, sha256=digest,
+                        notices=tuple(notices))
 
 
 # ISO-BMFF brands of the photo formats phones write (Pillow has no decoder for them)
@@ -176,7 +181,7 @@ def _failure_code(err: Exception) -> str:
 def _orientation(im: Image.Image) -> int | None:
     try:
         return im.getexif().get(0x0112)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 

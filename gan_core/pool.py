@@ -38,8 +38,8 @@ def _cgroup_quota() -> float | None:
         lines = open("/proc/self/cgroup", encoding="ascii").read().splitlines()
     except OSError:
         lines = []
-    v1 = next((ln.split(":", 2)[2] for ln in lines if ln.split(":")[1:2] and "cpu" in ln.split(":")[1].split(",")),
-              None)
+    parts = [ln.split(":", 2) for ln in lines if ln.count(":") >= 2]
+    v1 = next((path for _, ctrl, path in parts if "cpu" in ctrl.split(",")), None)
     v2 = next((ln.split(":", 2)[2] for ln in lines if ln.startswith("0::")), "/")
     candidates = [(f"/sys/fs/cgroup{v2.rstrip('/')}/cpu.max", None)]
     if v1 is not None:
@@ -161,7 +161,8 @@ class JobPool:
             if session is not None:
                 if cfg.steps > self.limits.max_steps:
                     raise LimitError("steps", self.limits.max_steps)
-                if sum(session in j.owners for j in self._jobs.values() if not j.done) >= self.limits.max_queued:
+                mine = sum(session in j.owners for j in self._jobs.values() if not j.done)
+                if mine >= self.limits.max_queued:
                     raise LimitError("queued", self.limits.max_queued)
             self._seq += 1
             job = Job(cfg, seq=self._seq, estimate=estimate_seconds(cfg))

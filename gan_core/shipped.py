@@ -50,9 +50,12 @@ def write_pack(path: Path, results: list[RunResult], half_floats: bool = False,
                              "runs": {}}
     for r in results:
         key = r.config.key
-        arrays[f"{key}.history"] = np.stack([np.asarray(r.history[c], dtype=np.float64) for c in HISTORY_COLUMNS])
+        history = [np.asarray(r.history[c], dtype=np.float64) for c in HISTORY_COLUMNS]
+        arrays[f"{key}.history"] = np.stack(history)
         samples = np.stack([s.samples for s in r.snapshots])
-        arrays[f"{key}.samples"] = samples.astype(np.float16) if half_floats and samples.dtype == np.float32 else samples
+        if half_floats and samples.dtype == np.float32:
+            samples = samples.astype(np.float16)
+        arrays[f"{key}.samples"] = samples
         extras = [_flatten(f"{key}.x{i}", s.extras, arrays, half_floats) for i, s in enumerate(r.snapshots)]
         gen = []
         if keep_generator is True or (isinstance(keep_generator, set) and key in keep_generator):
@@ -114,7 +117,7 @@ class Pack:
         if samples.dtype == np.float16:
             samples = samples.astype(np.float32)
         snaps = []
-        for i, (step, wall) in enumerate(zip(meta["snap_steps"], meta["snap_walls"])):
+        for i, (step, wall) in enumerate(zip(meta["snap_steps"], meta["snap_walls"], strict=True)):
             extras = {}
             for name in meta["extras"][i]:
                 arr = self._npz[f"{key}.x{i}.{name}"]

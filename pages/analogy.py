@@ -1,7 +1,8 @@
 """Police vs counterfeiter: the GAN analogy as a game played by a real 1D GAN."""
 import streamlit as st
 
-from ui import analogy_view as view, autoplay
+from ui import analogy_view as view
+from ui import autoplay
 from ui.i18n import option_label, t
 
 st.title(t("analogy.title"))
@@ -17,7 +18,8 @@ st.caption(t("analogy.game_intro"))
 view.settings()
 controls, board_col = st.columns([1, 2], gap="large")
 with controls:
-    st.selectbox(t("analogy.bills"), view.BILLS, key="analogy_bills", format_func=option_label("analogy.bills_"),
+    st.selectbox(t("analogy.bills"), view.BILLS, key="analogy_bills",
+                 format_func=option_label("analogy.bills_"),
                  on_change=view.reset_game, help=t("analogy.bills_help"))
     st.slider(t("analogy.steps"), view.STEPS[0], view.STEPS[1], key="analogy_steps",
               help=t("analogy.steps_help"))

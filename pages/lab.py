@@ -68,7 +68,8 @@ with settings:
     st.slider(t("lab.nz"), **_spec_range("nz"), key=K("nz"), help=t("lab.nz_help"))
     c1, c2 = st.columns(2)
     c1.number_input(t("lab.batch"), **_spec_range("batch"), step=32, key=K("batch"))
-    c2.number_input(t("lab.steps"), **_spec_range("steps"), step=100, key=K("steps"), help=t("lab.steps_help"))
+    c2.number_input(t("lab.steps"), **_spec_range("steps"), step=100, key=K("steps"),
+                    help=t("lab.steps_help"))
     if st.session_state[K("snapshots")] > st.session_state[K("steps")] + 1:
         st.session_state[K("snapshots")] = max(2, st.session_state[K("steps")] + 1)
     st.number_input(t("lab.seed"), **_spec_range("seed"), step=1, key=K("seed"), help=t("lab.seed_help"))
@@ -89,7 +90,8 @@ with settings:
             st.slider(t("lab.hidden"), **_spec_range("hidden"), key=K("hidden"))
         c1, c2, c3 = st.columns(3)
         c1.number_input(t("lab.pack"), **_spec_range("pack"), step=1, key=K("pack"), help=t("lab.pack_help"))
-        c2.number_input(t("lab.unroll"), **_spec_range("unroll"), step=1, key=K("unroll"), help=t("lab.unroll_help"))
+        c2.number_input(t("lab.unroll"), **_spec_range("unroll"), step=1, key=K("unroll"),
+                        help=t("lab.unroll_help"))
         c3.checkbox(t("lab.mbstd"), key=K("mbstd"), help=t("lab.mbstd_help"))
 
     chosen, problem = params.config_from_widgets(P, PRESETS[st.session_state["lab_preset"]])

@@ -28,7 +28,8 @@ with tab_toy:
     seed = c2.number_input(t("mode_collapse.seed"), min_value=int(seed_spec.lo), max_value=int(seed_spec.hi),
                            value=0, step=1, key="mc_seed")
     sigma = toy_sigma(dataset)
-    st.caption(t(f"mode_collapse.geometry_{dataset}", sigma=f"{sigma:g}", radius=f"{modes.HQ_SIGMAS * sigma:g}"))
+    st.caption(t(f"mode_collapse.geometry_{dataset}", sigma=f"{sigma:g}",
+                 radius=f"{modes.HQ_SIGMAS * sigma:g}"))
 
     names = [name for name, _ in modes.STUDIES[dataset]]
     chosen = st.multiselect(t("mode_collapse.presets"), names, default=names, key=f"mc_presets_{dataset}",
@@ -62,7 +63,8 @@ with tab_toy:
         result = results[pick]
         layers = st.pills(t("mode_collapse.layers"), mf.LAYERS, selection_mode="multi",
                           default=list(mf.DEFAULT_LAYERS), key="mc_layers",
-                          format_func=option_label("mode_collapse.layer_"), help=t("mode_collapse.layers_help"))
+                          format_func=option_label("mode_collapse.layer_"),
+                          help=t("mode_collapse.layers_help"))
         if not result.snapshots[-1].extras:
             st.info(t("mode_collapse.no_extras"))
         st.plotly_chart(mf.layered_figure(result, layers or ["fake"], mode_view.real_sample(dataset)),
@@ -79,8 +81,10 @@ with tab_toy:
                                    key=f"mc_cov_{dataset}_{pick}") if len(steps) > 1 else steps[0]
         idx = steps.index(at_step)
         left, right = st.columns(2)
-        left.plotly_chart(mf.metrics_figure(series, first.n_modes, at_step), width="stretch", key="mc_metrics")
-        right.plotly_chart(mf.coverage_figure(dataset, series["counts"][idx], final.n_points), width="stretch",
+        left.plotly_chart(mf.metrics_figure(series, first.n_modes, at_step), width="stretch",
+                          key="mc_metrics")
+        right.plotly_chart(mf.coverage_figure(dataset, series["counts"][idx], final.n_points),
+                           width="stretch",
                            key="mc_coverage")
         if dataset != "spiral":
             st.plotly_chart(mf.occupancy_figure(series, final.n_points), width="stretch", key="mc_occupancy")

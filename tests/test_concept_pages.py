@@ -179,7 +179,7 @@ def test_minimax_bce_table_and_bad_density(clear_st_caches):
     df = at.dataframe[0].value
     names = ("log_real", "log_fake", "value", "real", "fake", "total", "engine", "sum_check")
     assert list(df.iloc[:, 0]) == [t(f"minimax.bce_{n}") for n in names]
-    values = dict(zip(df.iloc[:, 0], df.iloc[:, 1].astype(float)))
+    values = dict(zip(df.iloc[:, 0], df.iloc[:, 1].astype(float), strict=True))
     assert values[t("minimax.bce_total")] == pytest.approx(-values[t("minimax.bce_value")], abs=1e-6)
     assert abs(values[t("minimax.bce_sum_check")]) < 1e-6
     assert at.number_input(key="minimax_pd_s1").value == pytest.approx(0.1)  # repaired, not a crash

@@ -25,5 +25,6 @@ def marker(cfg: TrainConfig | None) -> None:
         shipped = pool().store.is_shipped(cfg.key)
         st.caption(":material/bolt: " + t("lab.atlas_instant" if shipped else "lab.atlas_cached"))
         return
-    st.caption(":material/schedule: " + t("lab.atlas_live", seconds=f"{estimate_seconds(cfg):.0f}",
-                                          lrs=_values(atlas.LRS), ks=_values(atlas.KS), nzs=_values(atlas.NZS)))
+    text = t("lab.atlas_live", seconds=f"{estimate_seconds(cfg):.0f}", lrs=_values(atlas.LRS),
+             ks=_values(atlas.KS), nzs=_values(atlas.NZS))
+    st.caption(":material/schedule: " + text)

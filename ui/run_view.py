@@ -46,7 +46,8 @@ def cancel_button(job, key: str) -> bool:
         return False
     outcome = pool().cancel(job.key, session=session_id())
     if outcome == "cancelled":
-        st.toast(t("run.cancelled_shared") if job.owners else t("run.cancelled"), icon=":material/stop_circle:")
+        message = t("run.cancelled_shared") if job.owners else t("run.cancelled")
+        st.toast(message, icon=":material/stop_circle:")
         return True
     st.info(t(f"run.cancel_{outcome}"))
     return outcome in ("not_found", "not_yours")
@@ -248,7 +249,8 @@ def downloads(result, pic: np.ndarray, step: int, key_prefix: str) -> None:
     cols[0].download_button(t("run.dl_png"), export.png_bytes(pic), f"{name}-step{step}.png", "image/png",
                             key=f"{key_prefix}_dl_png", icon=":material/image:", on_click="ignore")
     cols[1].download_button(t("run.dl_gif"), partial(export.timeline_gif, result), f"{name}-timeline.gif",
-                            "image/gif", key=f"{key_prefix}_dl_gif", icon=":material/movie:", on_click="ignore")
+                            "image/gif", key=f"{key_prefix}_dl_gif", icon=":material/movie:",
+                            on_click="ignore")
     if result.generator:  # runs shipped with the app keep no weights
         cols[2].download_button(t("run.dl_weights"), partial(export.weights_bytes, result),
                                 f"{name}-generator.pt", "application/octet-stream", key=f"{key_prefix}_dl_pt",

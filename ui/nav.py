@@ -35,6 +35,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("cyclegan", "cyclegan.py", ":material/sync_alt:"),
     PageSpec("family", "family.py", ":material/family_history:"),
     PageSpec("quiz", "quiz.py", ":material/quiz:"),
+    PageSpec("glossary", "glossary.py", ":material/menu_book:", course=False),
     PageSpec("teacher", "teacher.py", ":material/admin_panel_settings:", course=False),
 )
 

@@ -45,7 +45,8 @@ def test_korean_textbook_synonyms_are_listed():
     for eid, words in expected.items():
         listed = [w.strip() for w in ko[f"glossary.{eid}_syn"].split(",")]
         assert set(words) <= set(listed), eid
-    assert "노이즈 벡터" in ko["glossary.latent_term"] and ko["glossary.discriminator_term"].startswith("판별자")
+    assert "노이즈 벡터" in ko["glossary.latent_term"]
+    assert ko["glossary.discriminator_term"].startswith("판별자")
 
 
 def test_references_cite_each_paper_with_its_address():

@@ -70,7 +70,7 @@ def fig1_figure(view) -> go.Figure:
     fig.add_scatter(x=view.xs, y=view.d_curve, mode="lines", name="D(x)",
                     line=dict(color=D_COLOUR, width=2.5, dash="dash"), row=1, col=1)
     xs_map, ys_map = [], []
-    for z, x in zip(view.z_lines, view.x_lines):
+    for z, x in zip(view.z_lines, view.x_lines, strict=True):
         xs_map += [float(z), float(x), None]
         ys_map += [0.0, 1.0, None]
     fig.add_scatter(x=xs_map, y=ys_map, mode="lines", line=dict(color=GREY, width=1),

@@ -181,6 +181,16 @@ def test_family_renders(lang, clear_st_caches):
     assert g_params == anatomy(lab.arch, lab.nz).g_params
 
 
+def test_paired_sketch_to_photo_is_not_sent_to_the_unpaired_studio(clear_st_caches):
+    at = _open("en", "pages/family.py")
+    links = {lk.proto.label: lk.proto for lk in at.get("page_link")}
+    sketch = links[t("family.app_sketch_link", lang="en")]
+    cyclegan = links[t("family.app_translation_link", lang="en")]
+    lab = links[t("family.app_text_link", lang="en")]
+    assert sketch.page_script_hash == lab.page_script_hash != cyclegan.page_script_hash
+    assert sketch.query_string == "preset=cgan"
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_quiz_right_and_wrong_change_the_score(lang):
     at = _open(lang, "pages/quiz.py")

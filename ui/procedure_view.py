@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import autoplay, concept_figures as cf
+from ui import autoplay, code_view, concept_figures as cf
 from ui.i18n import t
 from ui.params import guard, guard_choice, url_choice, url_number, write_params
 
@@ -146,6 +146,7 @@ def step_panel(step, s) -> None:
     with right:
         st.plotly_chart(cf.d_shift_figure(step), width="stretch", key="procedure_shift")
         st.plotly_chart(cf.grad_figure(step), width="stretch", key="procedure_grads")
+    code_view.substep_code(step.kind, s.cfg.loss)
 
 
 @st.cache_data(show_spinner=False)

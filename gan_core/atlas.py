@@ -79,7 +79,7 @@ def _train_all(cfgs: list[TrainConfig], store: RunStore, log: Callable[[str], No
 
 
 def _quality(result) -> dict:
-    keep = ("score", "fd", "classes_covered", "captured", "hq_share", "n_modes")
+    keep = ("score", "fd", "classes_covered", "modes_captured", "modes", "hq_share")
     return {k: result.metrics[k] for k in keep if k in result.metrics}
 
 

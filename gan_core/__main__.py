@@ -103,8 +103,6 @@ def cmd_notebook(args: argparse.Namespace) -> int:
     def text(key: str, /, **fmt) -> str:
         return strings[key].format(**fmt) if fmt else strings[key]  # as ui.i18n.t does
 
-    if notebook.unsupported(cfg):
-        raise CliError(text(notebook.unsupported(cfg)))
     name = args.preset if not args.set else ""
     write = notebook.notebook_bytes if out.suffix == ".ipynb" else notebook.script_bytes
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ import inspect
 import textwrap
 from collections.abc import Callable
 
-from gan_core import ENGINE_VERSION, batches, config, data, losses, models, train
+from gan_core import ENGINE_VERSION, batches, config, data, export, losses, models, train
 from gan_core.config import TrainConfig
 from gan_core.source import model_classes, snippet
 
@@ -25,13 +25,6 @@ Text = Callable[..., str]
 TRAINER_METHODS = ("__init__", "noise", "d_logits", "d_update", "unrolled_d", "g_update", "step",
                    "sampler", "sample", "_params_finite")
 HEADER = ("step", "wall", "loss_d", "loss_g", "d_real", "d_fake")  # as `gan_core train` writes
-
-
-def unsupported(cfg: TrainConfig) -> str | None:
-    """Why this exporter can't reproduce ``cfg`` yet (a ``notebook`` catalogue key), or None."""
-    if not cfg.is_image:
-        return "unsupported_toy"
-    return None
 
 
 def _src(obj) -> str:
@@ -94,6 +87,15 @@ def _loader(text: Text) -> str:
             + _src(batches.training_batches))
 
 
+def _toy_data(text: Text) -> str:
+    """The 2D point sets: a pool of TOY_POOL points drawn with numpy seeded by ``cfg.seed``."""
+    consts = (_assignment(batches, "TOY_POOL") + _assignment(data, "RING_RADIUS, RING_SIGMA, RING_MODES")
+              + _assignment(data, "GRID_SIGMA"))
+    funcs = (data.toy_modes, data.toy_sigma, data._spiral, data.sample_toy, batches.Batches,
+             batches.training_batches)
+    return _comment(text("data_toy_comment")) + consts + "\n\n" + "\n\n".join(_src(f) for f in funcs)
+
+
 def _groups(text: Text) -> str:
     """Self-conditioning's look-alike groups: k-means on the pixels (only for runs with groups)."""
     consts = _assignment(batches, "KMEANS_ITERS") + _assignment(batches, "KMEANS_FIT_MAX")
@@ -148,6 +150,17 @@ def _loop(text: Text) -> str:
             "                  f'D(x) {d_real:.3f}  D(G(z)) {d_fake:.3f}')\n")
 
 
+def _toy_samples(text: Text) -> str:
+    return (_comment(text("samples_toy_comment")) + "from PIL import Image, ImageDraw\n\n"
+            + _assignment(export, "TOY_EXTENT") + "\n\n" + _src(export.toy_picture) + "\n\n"
+            "points = trainer.sample(trainer.fixed_z).numpy()\n"
+            "real = sample_toy(cfg.dataset, 600, np.random.default_rng(0))\n"
+            "picture = Image.fromarray(toy_picture(points, real))\n"
+            "picture.save('samples.png')\n"
+            f"print({text('done')!r})\n"
+            "picture\n")
+
+
 def _samples(text: Text) -> str:
     return (_comment(text("samples_comment"))
             + "from PIL import Image\n\n"
@@ -162,23 +175,20 @@ def _samples(text: Text) -> str:
 
 
 def cells(cfg: TrainConfig, text: Text, name: str = "") -> list[tuple[str, str]]:
-    """The notebook as (kind, source) pairs, kind "markdown" or "code". Raises ValueError for a
-    config this exporter can't reproduce (see ``unsupported``)."""
-    why = unsupported(cfg)
-    if why is not None:
-        raise ValueError(text(why))
+    """The notebook as (kind, source) pairs, kind "markdown" or "code", for any valid config."""
     title = name or cfg.arch
     return [
         ("markdown", text("title", name=title) + "\n\n" + text("intro")),
         ("code", _imports()),
         ("markdown", text("settings_md")), ("code", _settings(cfg, text)),
-        ("markdown", text("data_md")), ("code", _loader(text)),
+        *([("markdown", text("data_md")), ("code", _loader(text))] if cfg.is_image
+          else [("markdown", text("data_toy_md")), ("code", _toy_data(text))]),
         *([("markdown", text("groups_md", n=cfg.clusters)), ("code", _groups(text))] if cfg.clusters else []),
         ("markdown", text("models_md")), ("code", _models(cfg)),
         ("markdown", text("losses_md")), ("code", _losses(cfg, text)),
         ("markdown", text("trainer_md", k=cfg.k)), ("code", _trainer(cfg, text)),
         ("markdown", text("loop_md", steps=cfg.steps)), ("code", _loop(text)),
-        ("markdown", text("samples_md")), ("code", _samples(text)),
+        ("markdown", text("samples_md")), ("code", _samples(text) if cfg.is_image else _toy_samples(text)),
     ]
 
 

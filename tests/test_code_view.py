@@ -110,8 +110,8 @@ def test_lab_code_view_shows_the_runs_models_step_and_settings(clear_st_caches, 
     assert [b.proto.label for b in at.get("download_button") if b.proto.label in mine] == mine
 
 
-def test_lab_code_view_says_why_a_toy_run_has_no_notebook(clear_st_caches, fresh_pool):
+def test_lab_code_view_of_a_toy_run_has_its_models_and_no_digits_file(clear_st_caches, fresh_pool):
     at = open_page("lab", "en", state={"lab_cfg": PRESETS["ring8"].to_dict()}, timeout=180)
-    assert t("notebook.unsupported_toy", lang="en") in [i.value for i in at.info]
     assert snippet(models.ToyGenerator)[0].rstrip("\n") in _codes(at)
-    assert not [b for b in at.get("download_button") if b.proto.label == t("code.dl_ipynb", lang="en")]
+    mine = [t(f"code.dl_{x}", lang="en") for x in ("ipynb", "py", "data")]
+    assert [b.proto.label for b in at.get("download_button") if b.proto.label in mine] == mine[:2]

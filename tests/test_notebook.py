@@ -13,7 +13,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from gan_core import batches, losses, models, notebook, train
+from gan_core import batches, data, losses, models, notebook, train
 from gan_core.config import PRESETS
 from gan_core.train import Trainer
 from ui.i18n import t
@@ -81,6 +81,8 @@ def test_tiny_notebook_cells_write_the_apps_history(tmp_path):
     ("quick", dict(steps=4, snapshots=2)),  # look-alike groups (k-means), half-width DCGAN, EMA
     ("cgan", dict(steps=3, snapshots=2, k=2, loss="wgan-gp", unroll=1)),  # labels, k, GP, unrolled D
     ("seed-book", dict(steps=3, snapshots=2, batch=64, pack=2, mbstd=True, loss="minimax")),
+    ("ring8-unrolled", dict(steps=6, snapshots=2, ema=0.9)),  # a 2D set: numpy's pool, toy MLPs
+    ("grid25-pacgan", dict(steps=4, snapshots=2, dataset="spiral")),
 ])
 def test_other_recipes_reproduce_too(tmp_path, name, changes):
     cfg = PRESETS[name].replace(**changes)
@@ -105,11 +107,11 @@ def test_the_code_is_the_engines_source_and_the_comments_the_pages_language():
     assert t("notebook.groups_md", lang="ko", n=100) in md
 
 
-def test_toy_runs_are_refused_with_one_sentence():
-    assert notebook.unsupported(PRESETS["ring8"]) == "unsupported_toy"
-    assert notebook.unsupported(PRESETS["quick"]) is None
-    with pytest.raises(ValueError, match=t("notebook.unsupported_toy", lang="en")):
-        notebook.script_bytes(PRESETS["ring8"], text("en"))
+def test_a_toy_run_carries_its_point_set_and_not_the_digits():
+    py = notebook.script_bytes(PRESETS["ring8"], text("en"), "ring8").decode()
+    assert inspect.getsource(data.sample_toy) in py and "class ToyGenerator" in py
+    assert "mnist_5k.npz" not in py and "def kmeans" not in py
+    assert f"# {t('notebook.data_toy_comment', lang='en')}" in py
 
 
 def cli(*args, cwd=ROOT) -> subprocess.CompletedProcess:
@@ -133,7 +135,7 @@ def test_cli_writes_the_same_files(tmp_path):
 @pytest.mark.parametrize("args,named", [
     (["--set", "k=0"], "k must be integer from 1 to 10"),
     (["--set", "steps"], "--set expects key=value"),
-    (["--preset", "ring8"], t("notebook.unsupported_toy", lang="en")),
+    (["--preset", "ring9"], "unknown preset 'ring9'"),
     (["--out-suffix", ".txt"], "--out must end in .ipynb or .py"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, args, named):

@@ -74,14 +74,8 @@ def _digits() -> bytes:
 
 
 def downloads(cfg, key: str, title: str, stem: str) -> None:
-    """Download buttons: the run as ``stem``.ipynb and ``stem``.py (plus the digits file they
-    read), or the one sentence saying why this run can't be exported yet."""
-    from gan_core.notebook import unsupported
-
-    why = unsupported(cfg)
-    if why is not None:
-        st.info(t(f"notebook.{why}"), icon=":material/info:")
-        return
+    """Download buttons: the run as ``stem``.ipynb and ``stem``.py, plus the digits file they
+    read (image runs)."""
     nb, py = _files(cfg.to_json(), current_lang(), title)
     stem = stem.replace("-", "_")
     cols = st.columns(3)

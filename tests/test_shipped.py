@@ -79,6 +79,8 @@ def test_first_visits_show_real_runs_at_once(lang, tmp_path, clear_st_caches):
         mc = open_page("mode_collapse", lang)
         shown = [c for c in mc.get("plotly_chart") if "mc_compare" in str(c.proto.id)]
         assert len(shown) == 1
+        said = " ".join(m.value for m in mc.markdown)
+        assert said.count(t("mode_collapse.state_shipped", lang=lang)) == 6  # the ring's six presets
         assert pool.trainings_started == 0
     finally:
         pool.shutdown()

@@ -46,6 +46,8 @@ def status_line(job) -> str:
     if r.status == "diverged":
         parts = r.message.split(":")
         return t("mode_collapse.state_diverged", step=parts[1] if len(parts) > 1 else "?")
+    if job.cached and run_view.pool().store.is_shipped(r.config.key):
+        return t("mode_collapse.state_shipped")
     if job.cached:
         return t("mode_collapse.state_cached")
     return t("mode_collapse.state_done", seconds=f"{r.seconds:.0f}")

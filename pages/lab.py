@@ -124,5 +124,5 @@ with results:
                 elif cfg.is_image:
                     st.caption(t("run.no_weights"))
             run_view.share_link(params.url_params(st.session_state["lab_preset"], cfg))
-        code_view.lab_code(cfg)  # the run's models and training step, and the run as a notebook
+    code_view.lab_code(from_dict(saved) if saved else chosen)  # its models, its step, as a notebook
     lab_quality.book_run_section()  # the book's long run, shipped in pretrained/

@@ -91,10 +91,12 @@ def downloads(cfg, key: str, title: str, stem: str) -> None:
 
 
 def lab_code(cfg) -> None:
-    """The Lab's Code view for the run shown: its models, its training step, its settings, and
-    the run as a notebook."""
+    """The Lab's Code view for the run shown (or, before one, the chosen settings): its models,
+    its training step, its settings, and the run as a notebook."""
     from gan_core.source import Piece, model_classes, step_pieces
 
+    if cfg is None:  # settings that don't make a valid run yet
+        return
     with st.expander(t("code.lab_title"), icon=":material/code:"):
         st.caption(t("code.lab_intro"))
         models, step, home = st.tabs([t("code.tab_models"), t("code.tab_step"), t("code.tab_home")])
@@ -102,10 +104,10 @@ def lab_code(cfg) -> None:
             for cls, idea in zip(model_classes(cfg.arch), ("generator", "discriminator"), strict=True):
                 piece(Piece(cls, idea=idea), nested=True)
         with step:
-            left, right = st.columns([3, 1])
+            left, right = st.columns([5, 2])
             with right:
                 st.markdown(f"**{t('code.settings')}**")
-                st.code(config_text(cfg), language="python")
+                st.code(config_text(cfg), language="python", wrap_lines=True)
             with left:
                 for p in step_pieces(cfg.loss):
                     piece(p, nested=True)

@@ -144,19 +144,15 @@ class JobPool:
         """
         key = cfg.key
         with self._lock:
-            job = self._jobs.get(key)
-            if job is not None and not job.done:
-                if session is not None:
-                    job.owners.add(session)
-                return job
+            job = self._join(key, session)
+        if job is not None:
+            return job
         result = self.store.get(key)
         if result is not None:
             return self._done_job(cfg, result)
         with self._lock:
-            job = self._jobs.get(key)
-            if job is not None and not job.done:
-                if session is not None:
-                    job.owners.add(session)
+            job = self._join(key, session)  # asked for meanwhile by another session
+            if job is not None:
                 return job
             if session is not None:
                 if cfg.steps > self.limits.max_steps:
@@ -174,6 +170,15 @@ class JobPool:
             self._trim()
             self.trainings_started += 1
         self._backends[job.worker].start(cfg, job.estimate)
+        return job
+
+    def _join(self, key: str, session: str | None) -> Job | None:
+        """The unfinished job for ``key``, now also this session's (call with the lock held)."""
+        job = self._jobs.get(key)
+        if job is None or job.done:
+            return None
+        if session is not None:
+            job.owners.add(session)
         return job
 
     def _done_job(self, cfg: TrainConfig, result: RunResult) -> Job:

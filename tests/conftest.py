@@ -46,3 +46,27 @@ def clear_st_caches():
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@pytest.fixture
+def held_steps(monkeypatch):
+    """Training steps wait on ``gate`` once ``after`` steps have run (in any run); ``reached`` is
+    set when the first held step is reached. Returns a namespace: gate, reached, after."""
+    import threading
+    from types import SimpleNamespace
+
+    from gan_core.train import Trainer
+
+    hold = SimpleNamespace(gate=threading.Event(), reached=threading.Event(), after=0, calls=0)
+    real_step = Trainer.step
+
+    def held(self):
+        hold.calls += 1
+        if hold.calls > hold.after:
+            hold.reached.set()
+            hold.gate.wait(60)
+        return real_step(self)
+
+    monkeypatch.setattr(Trainer, "step", held)
+    yield hold
+    hold.gate.set()

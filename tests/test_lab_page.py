@@ -176,26 +176,14 @@ def test_unwritable_cache_shows_a_notice_and_runs_still_work(lang, tmp_path, mon
 
 
 def test_live_view_while_training_and_frames_shared_between_sessions(fresh_pool, clear_st_caches,
-                                                                      monkeypatch):
+                                                                      held_steps):
     """A run held after step 3: the page shows progress, the latest snapshot and 3-point curves;
     two sessions watching get the very same frame object (built once)."""
-    import threading
 
-    from gan_core.train import Trainer
     from ui import run_view
 
-    gate, reached = threading.Event(), threading.Event()
-    real_step = Trainer.step
-    calls = {"n": 0}
-
-    def held_step(self):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            reached.set()
-            gate.wait(60)
-        return real_step(self)
-
-    monkeypatch.setattr(Trainer, "step", held_step)
+    held_steps.after = 3
+    gate, reached = held_steps.gate, held_steps.reached
     cfg = PRESETS["tiny"].replace(steps=10, snapshots=11)  # a snapshot after every step
     try:
         job = fresh_pool.submit(cfg)

@@ -76,15 +76,8 @@ def test_a_short_run_overtakes_a_long_one_that_started_first():
     assert results[short.key].ok and results[long.key].ok
 
 
-def test_queue_order_eta_and_cancel(tmp_path, monkeypatch):
-    gate = threading.Event()
-    real_step = Trainer.step
-
-    def held(self):
-        gate.wait(60)
-        return real_step(self)
-
-    monkeypatch.setattr(Trainer, "step", held)
+def test_queue_order_eta_and_cancel(tmp_path, held_steps):
+    gate = held_steps.gate
     pool = JobPool(RunStore(tmp_path), workers=1)
     try:
         long = pool.submit(TINY.replace(steps=40, seed=5), session="ann")
@@ -113,10 +106,8 @@ def test_queue_order_eta_and_cancel(tmp_path, monkeypatch):
         pool.shutdown()
 
 
-def test_a_run_two_sessions_want_goes_on_until_both_cancel(tmp_path, monkeypatch):
-    gate = threading.Event()
-    real_step = Trainer.step
-    monkeypatch.setattr(Trainer, "step", lambda self: (gate.wait(60), real_step(self))[1])
+def test_a_run_two_sessions_want_goes_on_until_both_cancel(tmp_path, held_steps):
+    gate = held_steps.gate
     pool = JobPool(RunStore(tmp_path), workers=1)
     try:
         cfg = TINY.replace(seed=8)
@@ -132,10 +123,8 @@ def test_a_run_two_sessions_want_goes_on_until_both_cancel(tmp_path, monkeypatch
         pool.shutdown()
 
 
-def test_class_limits_apply_to_students_not_to_the_teacher_or_the_cache(tmp_path, monkeypatch):
-    gate = threading.Event()
-    real_step = Trainer.step
-    monkeypatch.setattr(Trainer, "step", lambda self: (gate.wait(60), real_step(self))[1])
+def test_class_limits_apply_to_students_not_to_the_teacher_or_the_cache(tmp_path, held_steps):
+    gate = held_steps.gate
     pool = JobPool(RunStore(tmp_path), workers=1, limits=ClassLimits(max_steps=10, max_queued=2))
     try:
         with pytest.raises(LimitError) as err:

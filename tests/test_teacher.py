@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import hmac
-import threading
 from pathlib import Path
 
 import pytest
@@ -158,23 +157,12 @@ def test_the_comparison_is_constant_time(monkeypatch):
 # ---- the queue and cancelling -----------------------------------------------------------------
 @pytest.mark.parametrize("lang", LANGS)
 def test_queue_shows_real_jobs_and_the_teacher_cancels_them(lang, passcode, monkeypatch, fresh_pool,
-                                                            clear_st_caches, tmp_path):
+                                                            clear_st_caches, tmp_path, held_steps):
     from gan_core.pool import JobPool, reset_default_pool
     from gan_core.store import RunStore
-    from gan_core.train import Trainer
 
-    gate, reached = threading.Event(), threading.Event()
-    real_step = Trainer.step
-    calls = {"n": 0}
-
-    def held_step(self):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            reached.set()
-            gate.wait(60)
-        return real_step(self)
-
-    monkeypatch.setattr(Trainer, "step", held_step)
+    held_steps.after = 3
+    gate, reached = held_steps.gate, held_steps.reached
     running_cfg = PRESETS["tiny"].replace(steps=10, snapshots=3, seed=7 if lang == "ko" else 8)
     queued_cfg = PRESETS["tiny"].replace(steps=12)
     other = JobPool(RunStore(tmp_path / "other"), workers=1)

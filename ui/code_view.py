@@ -66,8 +66,8 @@ def _files(cfg_json: str, lang: str, name: str) -> tuple[bytes, bytes]:
     return notebook_bytes(cfg, _text(lang), name), script_bytes(cfg, _text(lang), name)
 
 
-@st.cache_data(show_spinner=False)
 def _digits() -> bytes:
+    """The digits file, read when its button is pressed (Streamlit calls this on its own thread)."""
     from gan_core.data import MNIST5K_FILE
 
     return MNIST5K_FILE.read_bytes()

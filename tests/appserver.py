@@ -48,8 +48,12 @@ def status_mb(field: str, pid: int | str = "self") -> float:
 class AppServer:
     """``streamlit run streamlit_app.py`` in a child process with its own run cache folder."""
 
-    def __init__(self, cache: Path, env: dict | None = None, port: int | None = None):
+    def __init__(self, cache: Path, env: dict | None = None, port: int | None = None,
+                 prefix: list[str] | None = None):
+        """``prefix``: arguments put before the server's command line, e.g. a shell that moves
+        itself into cgroups and then execs the server (bench/cloud_rehearsal.py)."""
         self.cache, self.port, self.proc = Path(cache), port or free_port(), None
+        self.prefix = list(prefix or [])
         self.env = {**os.environ, "GAN_CLASSROOM_CACHE": str(cache), "PYTHONUNBUFFERED": "1", **(env or {})}
         self.log = self.cache / f"server-{self.port}.log"
         self.started_at = 0.0
@@ -60,7 +64,7 @@ class AppServer:
 
     def launch(self) -> None:
         """Start the process and return at once (see ``wait_healthy``)."""
-        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+        cmd = [*self.prefix, sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
                "--server.port", str(self.port), "--server.address", "127.0.0.1",
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
         self.cache.mkdir(parents=True, exist_ok=True)

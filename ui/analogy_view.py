@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import autoplay, concept_figures as cf
+from ui import autoplay
+from ui import concept_figures as cf
 from ui.i18n import t
 from ui.params import guard, guard_choice
 

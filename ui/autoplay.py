@@ -9,7 +9,8 @@ behind, and draws. Only the page's own parts (what to load, what a tick does, wh
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 

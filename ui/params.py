@@ -12,17 +12,26 @@ reproduces a run (``config_from_url`` .. ``write_url``), and pages with a few lo
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import fields
-from typing import Iterable
 
 import streamlit as st
 
-from gan_core.config import (PRESETS, SPECS, ConfigError, FieldSpec, TrainConfig, apply_overrides, check,
-                             coerce, parse_number)
+from gan_core.config import (
+    PRESETS,
+    SPECS,
+    ConfigError,
+    FieldSpec,
+    TrainConfig,
+    apply_overrides,
+    check,
+    coerce,
+    parse_number,
+)
 from ui.i18n import current_lang, t
 
 CONFIG_FIELDS = tuple(f.name for f in fields(TrainConfig))
-PASSIVE_KEYS = {"lang"}  # query params other pages/features own
+PASSIVE_KEYS = {"lang", "present"}  # query params other pages/features own
 MAX_SHOWN = 40
 
 

@@ -19,7 +19,9 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import sys
 import threading
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -113,11 +115,18 @@ class ProcessWorker:
         parent, child = ctx.Pipe()
         saved = {k: os.environ.get(k) for k in CHILD_ENV}
         os.environ.update(CHILD_ENV)
+        # A spawned child first re-runs the parent's __main__ script. In the app that is
+        # whichever page script Streamlit is running (top-level widgets, imports), in tests a
+        # temporary file that may be gone: the child needs none of it, so it is shown none.
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
         try:
             proc = ctx.Process(target=_child_main, args=(child, self.threads), name="gan-train-process",
                                daemon=True)
             proc.start()
         finally:
+            if main is not None:
+                sys.modules["__main__"] = main
             for k, v in saved.items():
                 if v is None:
                     os.environ.pop(k, None)

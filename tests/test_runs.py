@@ -327,3 +327,22 @@ def test_a_killed_training_process_fails_its_job_and_is_replaced(tmp_path):
 def test_bad_isolation_name_is_refused(tmp_path):
     with pytest.raises(ValueError):
         JobPool(RunStore(tmp_path), isolation="fibre")
+
+
+def test_the_training_process_does_not_rerun_the_parents_main_script(tmp_path, monkeypatch):
+    """Streamlit (and AppTest) run each page as __main__; a spawned child must not re-run it."""
+    import sys
+    import types
+
+    script = tmp_path / "page.py"
+    script.write_text("raise SystemExit('the page script ran in the training process')\n")
+    fake_main = types.ModuleType("__main__")
+    fake_main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+    pool = JobPool(RunStore(tmp_path / "runs"), isolation="process")
+    try:
+        job = pool.wait(pool.submit(TINY.replace(seed=25)), timeout=180)
+        assert job.state == "done", job.error
+        assert sys.modules["__main__"] is fake_main  # put back afterwards
+    finally:
+        pool.shutdown()

@@ -210,7 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     nb.set_defaults(func=cmd_notebook)
 
     tr = sub.add_parser("translate", help="run a pretrained CycleGAN on an image or a folder")
-    tr.add_argument("--model", required=True, help="vintage (built in) or a CycleGAN zoo name, e.g. horse2zebra")
+    tr.add_argument("--model", required=True,
+                    help="vintage (built in) or a CycleGAN zoo name, e.g. horse2zebra")
     tr.add_argument("--size", default="256", help="long side in pixels (16-2048) or 'original' (default 256)")
     tr.add_argument("--fast", action="store_true",
                     help="fast mode: the generator compiled by OpenVINO for this CPU (PyTorch where "

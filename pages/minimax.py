@@ -1,7 +1,9 @@
 """The minimax loss explorer: V(D, G), the three loss curves, the optimal D, BCE = -V, figure 1."""
 import streamlit as st
 
-from ui import autoplay, concept_figures as cf, minimax_view as view, params
+from ui import autoplay, params
+from ui import concept_figures as cf
+from ui import minimax_view as view
 from ui.i18n import option_label, t
 
 st.title(t("minimax.title"))
@@ -32,7 +34,7 @@ with curves_tab:
     b3.button(t("minimax.late"), on_click=view.set_marker, args=(0.9,), width="stretch")
     r = theory.read_marker(st.session_state["minimax_d"])
     c = st.columns(3)
-    for col, name in zip(c, theory.CURVES):
+    for col, name in zip(c, theory.CURVES, strict=True):
         col.metric(t(f"minimax.curve_{name}"), f"{r.values[name]:.3f}",
                    help=t("minimax.slope_help"))
         col.caption(t("minimax.slope_at", slope=f"{r.slopes[name]:.3f}",
@@ -47,7 +49,7 @@ with curves_tab:
 with opt_tab:
     st.markdown(t("minimax.opt_intro"))
     cols = st.columns(2)
-    for col, who in zip(cols, ("pd", "pg")):
+    for col, who in zip(cols, ("pd", "pg"), strict=True):
         with col:
             st.markdown(f"**{t(f'minimax.who_{who}')}**")
             st.radio(t("minimax.kind"), view.DENSITY_KINDS, key=f"minimax_{who}_kind", horizontal=True,

@@ -1,7 +1,8 @@
 """The training procedure, one sub-step at a time, on a real model (2D toy set or MNIST)."""
 import streamlit as st
 
-from ui import autoplay, code_view, params, procedure_view as view
+from ui import autoplay, code_view, params
+from ui import procedure_view as view
 from ui.i18n import option_label, t
 
 st.title(t("procedure.title"))

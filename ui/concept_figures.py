@@ -176,7 +176,7 @@ def toy_step_figure(step, real_ref: np.ndarray | None = None) -> go.Figure:
         a = step.arrows
         scale = 0.6 / max(1e-12, float(np.linalg.norm(a, axis=1).max()))
         xs, ys = [], []
-        for (x0, y0), (dx, dy) in zip(pts, a * scale):
+        for (x0, y0), (dx, dy) in zip(pts, a * scale, strict=True):
             xs += [float(x0), float(x0 + dx), None]
             ys += [float(y0), float(y0 + dy), None]
         fig.add_scatter(x=xs, y=ys, mode="lines", name=t("procedure.fig_push"),
@@ -202,14 +202,16 @@ def d_shift_figure(step) -> go.Figure:
     fig.add_scatter(x=idx, y=step.d_before[order], mode="markers", name=t("procedure.before"),
                     marker=dict(color=GREY, size=6))
     fig.add_scatter(x=idx, y=step.d_after[order], mode="markers", name=t("procedure.after"),
-                    marker=dict(color=D_COLOUR if step.updates == "D" else G_COLOUR, size=6, symbol="diamond"))
+                    marker=dict(color=D_COLOUR if step.updates == "D" else G_COLOUR, size=6,
+                                symbol="diamond"))
     both = np.concatenate([step.d_before, step.d_after])
     lo, hi = float(both.min()), float(both.max())
     pad = max(0.02, 0.15 * (hi - lo))
     lo, hi = max(-0.01, lo - pad), min(1.01, hi + pad)  # zoomed: one update moves D only a little
     if lo <= step.label <= hi:
         fig.add_hline(y=step.label, line=dict(color=REAL_COLOUR, width=1.5))
-    fig.add_annotation(text=t("procedure.target", label=f"{step.label:g}") + (" ↑" if step.label > hi else " ↓" if step.label < lo else ""),
+    arrow = " ↑" if step.label > hi else " ↓" if step.label < lo else ""
+    fig.add_annotation(text=t("procedure.target", label=f"{step.label:g}") + arrow,
                        xref="paper", yref="paper", x=0.0, y=1.0 if step.label >= 0.5 else 0.0,
                        showarrow=False, xanchor="left", yanchor="top" if step.label >= 0.5 else "bottom",
                        font=dict(color=REAL_COLOUR))

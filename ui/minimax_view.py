@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import analogy_view, autoplay, concept_figures as cf
+from ui import analogy_view, autoplay
+from ui import concept_figures as cf
 from ui.i18n import t
 from ui.params import guard, guard_choice, url_number, write_params
 

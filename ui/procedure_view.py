@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import autoplay, code_view, concept_figures as cf
+from ui import autoplay, code_view
+from ui import concept_figures as cf
 from ui.i18n import t
 from ui.params import guard, guard_choice, url_choice, url_number, write_params
 
@@ -41,7 +42,7 @@ def settings() -> None:
 
 def stepper():
     """This session's stepper for the chosen settings (made on first use)."""
-    from gan_core.procedure import stepper_config, Stepper
+    from gan_core.procedure import Stepper, stepper_config
 
     wanted = (st.session_state["procedure_data"], int(st.session_state["procedure_k"]),
               float(st.session_state["procedure_lr"]))

@@ -87,11 +87,23 @@ INSTALL_JS = """(sources) => {
   }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
   return true;
 }"""
-# Press the button at wall-clock time ``at`` (ms since the epoch), the same for every page.
-CLICK_AT_JS = """([button, at]) => {
-  setTimeout(() => { window.__gc.clickAt = Date.now(); button.click(); }, Math.max(0, at - Date.now()));
+# Press the Train button at wall-clock time ``at`` (ms since the epoch), the same for every page;
+# the button is looked up at that moment (a handle taken earlier may belong to an old render).
+CLICK_AT_JS = """([label, at]) => {
+  setTimeout(() => {
+    const g = window.__gc;
+    const button = [...document.querySelectorAll('button')].find(
+      b => (b.textContent || '').trim().endsWith(label) && !b.disabled);
+    g.clickAt = Date.now();
+    g.clicked = !!button;
+    if (button) button.click();
+  }, Math.max(0, at - Date.now()));
 }"""
-READ_JS = "() => window.__gc ? {clickAt: window.__gc.clickAt, doneAt: window.__gc.doneAt} : null"
+READ_JS = """() => window.__gc ? {clickAt: window.__gc.clickAt, doneAt: window.__gc.doneAt,
+  clicked: window.__gc.clicked, states: window.__gc.states.slice(-6),
+  state: document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state'),
+  alerts: [...document.querySelectorAll('[data-testid="stAlert"]')].map(a => a.textContent.slice(0, 60))
+} : null"""
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
@@ -107,6 +119,7 @@ class Session:
     done_at: float | None = None
     errors: list[str] = field(default_factory=list)
     readable: bool = True
+    last: dict | None = None  # the page's record when last read (for a session that never finished)
 
     @property
     def seconds(self) -> float | None:
@@ -147,8 +160,7 @@ def press_together(sessions: list[Session], lead_s: float | None = None) -> floa
     lead = lead_s if lead_s is not None else 1.0 + 0.15 * len(sessions)
     at = time.time() * 1000 + lead * 1000
     for s in sessions:
-        button = s.page.get_by_role("button", name=TRAIN).element_handle()
-        s.page.evaluate(CLICK_AT_JS, [button, at])
+        s.page.evaluate(CLICK_AT_JS, [TRAIN, at])
     return at
 
 
@@ -180,7 +192,7 @@ def collect(sessions: list[Session], timeout_s: float, alive=None) -> None:
             except Exception:  # busy renderer: next round
                 continue
             if rec:
-                s.click_at, s.done_at = rec["clickAt"], rec["doneAt"]
+                s.click_at, s.done_at, s.last = rec["clickAt"], rec["doneAt"], rec
         if all(s.done_at is not None for s in sessions):
             return
         time.sleep(0.5)
@@ -257,8 +269,19 @@ def burst(browser, n: int, wave: int, timeout_s: float, points: list[str] | None
         "sessions_with_errors": sum(bool(s.errors) for s in sessions),
         "errors": {s.label: s.errors for s in sessions if s.errors},
         "unreadable": sum(not s.readable for s in sessions),
+        "unfinished": {s.label: _unfinished(s, at) for s in sessions if s.seconds is None},
         "server_peak_rss_mb": round(peak), "pss_mb_end": round(pss),
     }
+
+
+def _unfinished(s: Session, at: float) -> dict | None:
+    """What a session that never finished looked like at the end (times relative to the click)."""
+    if s.last is None:
+        return None
+    rec = dict(s.last)
+    rec["states"] = [(round((t_ms - at) / 1000, 2), state) for t_ms, state in rec.get("states", [])]
+    rec["clickAt"] = None if rec["clickAt"] is None else round((rec["clickAt"] - at) / 1000, 3)
+    return rec
 
 
 def modes_first_visit(browser, timeout_s: float, cache: Path | None = None) -> dict:

@@ -59,6 +59,7 @@ CANCEL = t("run.cancel", lang="en")
 # waiting message also says "Finished in about ..." and must not count.
 FINISHED_PATTERNS = [re.escape(t(f"run.{k}", lang="en", seconds="\x00")).replace("\x00", r"[0-9.]+")
                      for k in ("done", "cached", "shipped")]
+FAILED_TEXTS = [t("run.failed", lang="en"), t("run.lost", lang="en")]  # a run that ends a session's wait
 ERROR_TEXTS = ("Traceback (most recent call last)", "This app has encountered an error",
                t("run.failed", lang="en"), t("run.lost", lang="en"), t("lab.not_on_server", lang="en"))
 PROGRESS_RE = re.compile(re.escape(t("run.progress", lang="en", step="\x01", total="\x02", elapsed="\x03")
@@ -66,7 +67,7 @@ PROGRESS_RE = re.compile(re.escape(t("run.progress", lang="en", step="\x01", tot
 GOALS = {"burst_s": 5.0, "modes_s": 3.0, "fairness_s": 60.0}
 
 # Installed in a page once it has loaded: logs the script state and the finish after a click.
-INSTALL_JS = """(sources) => {
+INSTALL_JS = """([sources, failures]) => {
   if (window.__gc) return true;
   const app = document.querySelector('[data-testid="stApp"]');
   if (!app) return false;
@@ -79,11 +80,16 @@ INSTALL_JS = """(sources) => {
     }
     return false;
   };
+  const failed = () => !!document.querySelector('[data-testid="stException"]') ||
+    [...document.querySelectorAll('[data-testid="stAlert"]')].some(
+      el => failures.some(f => (el.textContent || '').includes(f)));
   new MutationObserver(() => {
     const s = app.getAttribute('data-test-script-state');
     const now = Date.now();
     if (g.states.length < 400) g.states.push([now, s]);
-    if (g.clickAt !== null && g.doneAt === null && s === 'notRunning' && finished()) g.doneAt = now;
+    if (g.clickAt === null || s !== 'notRunning') return;
+    if (g.doneAt === null && finished()) g.doneAt = now;
+    if (g.errorAt === null && failed()) g.errorAt = now;
   }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
   return true;
 }"""
@@ -99,7 +105,8 @@ CLICK_AT_JS = """([label, at]) => {
     if (button) button.click();
   }, Math.max(0, at - Date.now()));
 }"""
-READ_JS = """() => window.__gc ? {clickAt: window.__gc.clickAt, doneAt: window.__gc.doneAt,
+READ_JS = """() => window.__gc ? {
+  clickAt: window.__gc.clickAt, doneAt: window.__gc.doneAt, errorAt: window.__gc.errorAt,
   clicked: window.__gc.clicked, states: window.__gc.states.slice(-6),
   state: document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state'),
   alerts: [...document.querySelectorAll('[data-testid="stAlert"]')].map(a => a.textContent.slice(0, 60))
@@ -117,6 +124,7 @@ class Session:
     page: object = None
     click_at: float | None = None  # epoch ms, recorded in the page
     done_at: float | None = None
+    error_at: float | None = None  # the page showed a failed or lost run (or an exception) instead
     errors: list[str] = field(default_factory=list)
     readable: bool = True
     last: dict | None = None  # the page's record when last read (for a session that never finished)
@@ -139,7 +147,7 @@ def wait_ready(s: Session, timeout_s: float = 180) -> None:
     """Wait until the page's first script run is over and its Train button is there; install the clock."""
     s.page.get_by_role("button", name=TRAIN).wait_for(timeout=timeout_s * 1000)
     s.page.wait_for_selector(IDLE, timeout=timeout_s * 1000)
-    if not s.page.evaluate(INSTALL_JS, FINISHED_PATTERNS):
+    if not s.page.evaluate(INSTALL_JS, [FINISHED_PATTERNS, FAILED_TEXTS]):
         raise RuntimeError(f"{s.label}: no Streamlit app root in the page")
 
 
@@ -180,20 +188,20 @@ def problems(s: Session) -> None:
 
 
 def collect(sessions: list[Session], timeout_s: float, alive=None) -> None:
-    """Poll the pages' own records until every session is finished, the time is up or
-    ``alive()`` (if given) says the server is gone."""
+    """Poll the pages' own records until every session is finished (or shows a failed run), the
+    time is up or ``alive()`` (if given) says the server is gone."""
     deadline = time.perf_counter() + timeout_s
     while time.perf_counter() < deadline and (alive is None or alive()):
         for s in sessions:
-            if s.done_at is not None:
+            if s.done_at is not None or s.error_at is not None:
                 continue
             try:
                 rec = s.page.evaluate(READ_JS)
             except Exception:  # busy renderer: next round
                 continue
             if rec:
-                s.click_at, s.done_at, s.last = rec["clickAt"], rec["doneAt"], rec
-        if all(s.done_at is not None for s in sessions):
+                s.click_at, s.done_at, s.error_at, s.last = rec["clickAt"], rec["doneAt"], rec["errorAt"], rec
+        if all(s.done_at is not None or s.error_at is not None for s in sessions):
             return
         time.sleep(0.5)
 

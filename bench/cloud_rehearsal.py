@@ -242,6 +242,8 @@ def phase(browser, mem_gb: float, atlas_points: list[str], live_preset: str, liv
         "phase": f"{mem_gb:g} GB", "trouble": trouble, "limit_bytes": mem_bytes, "cpus": 1.0,
         "server_start_s": round(start_s, 1), "open_s": round(open_s, 1),
         "per_session_s": {s.label: None if s.seconds is None else round(s.seconds, 1) for s in sessions},
+        "failed_after_s": {s.label: round((s.error_at - s.click_at) / 1000, 1) for s in sessions
+                           if s.error_at is not None and s.click_at is not None},
         "sessions": len(sessions), "got_result": sum(s.seconds is not None for s in sessions),
         "sessions_with_errors": {s.label: s.errors for s in sessions if s.errors},
         "peak_bytes": peak, "peak_sampled_bytes": watcher.peak_usage, "failcnt": failcnt, "oom_kills": oom,
@@ -268,7 +270,8 @@ def figure_line(r: dict) -> str:
             f"failcnt {r['failcnt']}, OOM kills {r['oom_kills']}, "
             f"server {'alive' if r['server_alive'] else 'GONE'}, "
             f"training processes started {r['training_processes_seen']}, failed trainings {failed}, "
-            f"sessions with errors {len(r['sessions_with_errors'])}"
+            f"sessions with errors {len(r['sessions_with_errors'])} "
+            f"(a failed run shown after {sorted(r['failed_after_s'].values()) or 'none'} s)"
             + (f"; stopped early: {r['trouble']}" if r["trouble"] else ""))
 
 

@@ -39,7 +39,7 @@ def _shows_press_train(page) -> None:
 
 
 def _train(page) -> None:
-    page.get_by_role("button", name=t("lab.train", lang="en")).click()
+    page.get_by_role("button", name=t("lab.train", lang="en"), exact=True).click()
 
 
 def test_kill_mid_training_then_restart(browser, tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import textwrap
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,9 +88,14 @@ class Piece:
     idea: str = ""  # a key naming what these lines do (the page translates it)
 
     def code(self) -> Code:
-        text, first = snippet(self.obj, self.start, self.end)
-        full, full_first = snippet(self.obj)
-        return Code(file_of(self.obj), name_of(self.obj), text, first, full, full_first)
+        return _code(self)
+
+
+@cache  # the source doesn't change while the app runs; a Lab rerun shows about seven pieces
+def _code(p: Piece) -> Code:
+    text, first = snippet(p.obj, p.start, p.end)
+    full, full_first = snippet(p.obj)
+    return Code(file_of(p.obj), name_of(p.obj), text, first, full, full_first)
 
 
 def _loss_markers(loss: str) -> tuple[tuple[str, str], tuple[str, str]]:

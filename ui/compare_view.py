@@ -244,10 +244,13 @@ def comparison(s: dict) -> None:
         runs = [(cs.label(knob, s["values"][i]), r.history, figures.RUN_COLOURS[i]) for i, r in done.items()]
         critics = {cs.label(knob, s["values"][i]): r.config.loss for i, r in done.items()
                    if r.config.loss not in figures.PROBABILITY_LOSSES}
+        shown = (tuple((i, cs.label(knob, s["values"][i]), r.config.key) for i, r in done.items()), step)
+        loss = figures.memo(("cmp_loss", *shown), lambda: figures.overlay_figure("loss", runs, step))
+        dprob = figures.memo(("cmp_dprob", *shown),
+                             lambda: figures.overlay_figure("dprob", runs, step, critics))
         left, right = st.columns(2)
-        left.plotly_chart(figures.overlay_figure("loss", runs, step), width="stretch", key="cmp_loss")
-        right.plotly_chart(figures.overlay_figure("dprob", runs, step, critics), width="stretch",
-                           key="cmp_dprob")
+        left.plotly_chart(loss, width="stretch", key="cmp_loss")
+        right.plotly_chart(dprob, width="stretch", key="cmp_dprob")
         st.caption(t("compare.curves_help"))
 
 

@@ -19,7 +19,7 @@ GREY = "#888"
 def _layout(fig: go.Figure, title: str, height: int = 340) -> go.Figure:
     fig.update_layout(
         title=dict(text=title, x=0.01, y=0.985, yanchor="top", font=dict(size=15)), height=height,
-        margin=dict(l=10, r=10, t=78, b=10), template="plotly_white",
+        margin=dict(l=10, r=10, t=78, b=10),
         legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0.0),
     )
     return fig

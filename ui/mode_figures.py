@@ -133,7 +133,7 @@ def layered_figure(result, layers, real: np.ndarray, start: int | None = None) -
         )
     fig.update_layout(
         title=dict(text=label(snaps[start]), x=0.01, font=dict(size=15)), height=560,
-        margin=dict(l=10, r=10, t=40, b=90), template="plotly_white",
+        margin=dict(l=10, r=10, t=40, b=90),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
         xaxis=dict(range=[-e, e], zeroline=False, constrain="domain"),
         yaxis=dict(range=[-e, e], zeroline=False, scaleanchor="x", scaleratio=1),
@@ -151,7 +151,7 @@ def metrics_figure(series: dict, n_modes: int, step: int | None = None) -> go.Fi
                     line=dict(color=REAL_COLOUR, width=2, dash="dot"))
     fig.update_layout(
         title=dict(text=t("mode_collapse.metrics_title"), x=0.01, font=dict(size=15)), height=320,
-        margin=dict(l=10, r=10, t=40, b=10), template="plotly_white",
+        margin=dict(l=10, r=10, t=40, b=10),
         xaxis=dict(title=t("figures.step")),
         yaxis=dict(title=t("mode_collapse.captured"), range=[0, n_modes + 0.5]),
         yaxis2=dict(title=t("mode_collapse.hq_share_pct"), overlaying="y", side="right", range=[0, 100],
@@ -182,7 +182,7 @@ def coverage_figure(dataset: str, counts: np.ndarray, n_points: int) -> go.Figur
     e = plane_extent(dataset)
     fig.update_layout(
         title=dict(text=t("mode_collapse.coverage_title", r=f"{radius:g}"), x=0.01, font=dict(size=15)),
-        height=340, margin=dict(l=10, r=10, t=40, b=10), template="plotly_white",
+        height=340, margin=dict(l=10, r=10, t=40, b=10),
         xaxis=dict(range=[-e, e], zeroline=False, constrain="domain"),
         yaxis=dict(range=[-e, e], zeroline=False, scaleanchor="x", scaleratio=1),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
@@ -201,7 +201,7 @@ def occupancy_figure(series: dict, n_points: int) -> go.Figure:
     ))
     fig.update_layout(
         title=dict(text=t("mode_collapse.occupancy_title"), x=0.01, font=dict(size=15)), height=320,
-        margin=dict(l=10, r=10, t=40, b=10), template="plotly_white",
+        margin=dict(l=10, r=10, t=40, b=10),
         xaxis=dict(title=t("figures.step"), type="category"), yaxis=dict(title=t("mode_collapse.mode_axis")),
     )
     return fig
@@ -217,7 +217,7 @@ def compare_figure(names: list[str], captured: list[float], hq: list[float], n_m
     fig.update_layout(
         title=dict(text=t("mode_collapse.compare_title"), x=0.01, font=dict(size=15)), height=340,
         barmode="group",
-        margin=dict(l=10, r=10, t=40, b=10), template="plotly_white",
+        margin=dict(l=10, r=10, t=40, b=10),
         yaxis=dict(title=t("mode_collapse.captured"), range=[0, n_modes * 1.18]),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
     )
@@ -236,7 +236,7 @@ def class_histogram_figure(rows: list[tuple[str, np.ndarray]]) -> go.Figure:
     fig.update_layout(
         title=dict(text=t("mode_collapse.hist_title"), x=0.01, font=dict(size=15)), height=320,
         barmode="group",
-        margin=dict(l=10, r=10, t=40, b=10), template="plotly_white",
+        margin=dict(l=10, r=10, t=40, b=10),
         xaxis=dict(title=t("mode_collapse.digit_class")), yaxis=dict(title=t("mode_collapse.share_pct")),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
     )

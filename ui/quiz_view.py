@@ -173,7 +173,7 @@ def saturation_figure(data: dict[str, np.ndarray]) -> go.Figure:
                     line=dict(color=figures.G_COLOUR, width=3))
     fig.add_vrect(x0=0, x1=0.1, fillcolor="#bbb", opacity=0.25, line_width=0,
                   annotation_text=t("quiz.fig_early"), annotation_position="top left")
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), template="plotly_white",
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10),
                       xaxis_title=t("quiz.fig_d"), yaxis_title=t("quiz.fig_loss"),
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0))
     fig.update_yaxes(range=[-5, 5])
@@ -188,7 +188,7 @@ def ring_figure(data: dict[str, np.ndarray]) -> go.Figure:
                     marker=dict(color="#999", size=5, opacity=0.5))
     fig.add_scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name=t("quiz.fig_fake"),
                     marker=dict(color=figures.G_COLOUR, size=5, opacity=0.6))
-    fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10), template="plotly_white",
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0))
     fig.update_xaxes(range=[-2.8, 2.8])
     fig.update_yaxes(range=[-2.8, 2.8], scaleanchor="x", scaleratio=1)

@@ -217,6 +217,8 @@ def timeline(result, key: str) -> int:
 
 def finished_view(job, key_prefix: str) -> int | None:
     """The finished run: status, timeline, samples, curves and downloads. Returns the snapshot index."""
+    from gan_core.export import png_bytes
+
     status_message(job)
     r = job.result
     if r is None or not r.snapshots:
@@ -226,28 +228,32 @@ def finished_view(job, key_prefix: str) -> int | None:
     snap = r.snapshots[idx]
     left, right = st.columns([1, 1])  # the samples matter most to a beginner: half the width
     with left:
-        pic = picture(cfg, snap.samples)
-        st.image(pic, caption=t("run.snapshot_caption", step=snap.step), width="stretch")
+        # encoded once (PNG) for every session and for the download, not at each rerun
+        png = figures.memo(("picture", cfg.key, snap.step), lambda: png_bytes(picture(cfg, snap.samples)))
+        st.image(png, caption=t("run.snapshot_caption", step=snap.step), width="stretch")
     with right:
-        st.plotly_chart(figures.loss_figure(r.history, snap.step), width="stretch", key=f"{key_prefix}_loss")
-        st.plotly_chart(figures.dprob_figure(r.history, snap.step, cfg.loss), width="stretch",
-                        key=f"{key_prefix}_dprob")
+        # a finished run's curves at one step never change: built once for every session
+        loss = figures.memo(("loss", cfg.key, snap.step), lambda: figures.loss_figure(r.history, snap.step))
+        dprob = figures.memo(("dprob", cfg.key, snap.step),
+                             lambda: figures.dprob_figure(r.history, snap.step, cfg.loss))
+        st.plotly_chart(loss, width="stretch", key=f"{key_prefix}_loss")
+        st.plotly_chart(dprob, width="stretch", key=f"{key_prefix}_dprob")
     with st.expander(t("run.grads_title")):
         st.caption(t("run.grads_help"))
-        st.plotly_chart(figures.grad_figure(r.history, snap.step), width="stretch", key=f"{key_prefix}_grads")
-    downloads(r, pic, snap.step, key_prefix)
+        grads = figures.memo(("grads", cfg.key, snap.step), lambda: figures.grad_figure(r.history, snap.step))
+        st.plotly_chart(grads, width="stretch", key=f"{key_prefix}_grads")
+    downloads(r, png, snap.step, key_prefix)
     return idx
 
 
-def downloads(result, pic: np.ndarray, step: int, key_prefix: str) -> None:
+def downloads(result, png: bytes, step: int, key_prefix: str) -> None:
     from functools import partial
 
     from gan_core import export
 
     name = f"gan-{result.config.dataset}-{result.config.key[:8]}"
     cols = st.columns(2) + st.columns(2)  # two rows: the labels fit in Korean and English
-    # made only when clicked: encoding the PNG was a fifth of a Lab rerun
-    cols[0].download_button(t("run.dl_png"), partial(export.png_bytes, pic), f"{name}-step{step}.png",
+    cols[0].download_button(t("run.dl_png"), png, f"{name}-step{step}.png",
                             "image/png", key=f"{key_prefix}_dl_png", icon=":material/image:",
                             on_click="ignore")
     cols[1].download_button(t("run.dl_gif"), partial(export.timeline_gif, result), f"{name}-timeline.gif",

@@ -17,12 +17,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _lines(obj) -> tuple[list[str], int]:
+@cache  # reading a class's source parses its whole file; the files don't change while the app runs
+def _lines(obj) -> tuple[tuple[str, ...], int]:
     lines, first = inspect.getsourcelines(obj)
-    return lines, max(first, 1)  # a module starts at line 0 for inspect
+    return tuple(lines), max(first, 1)  # a module starts at line 0 for inspect
 
 
-def _find(lines: list[str], marker: str, after: int = 0, unique: bool = True) -> int:
+def _find(lines: tuple[str, ...], marker: str, after: int = 0, unique: bool = True) -> int:
     hits = [i for i, line in enumerate(lines) if i >= after and marker in line]
     if not hits:
         raise ValueError(f"marker {marker!r} not found")

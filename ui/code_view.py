@@ -6,6 +6,8 @@ notebook's sentences come from the ``notebook`` catalogue in the page's language
 """
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from gan_core.config import PRESETS
@@ -55,15 +57,17 @@ def substep_code(kind: str, loss: str) -> None:
         piece(p)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _files(cfg_json: str, lang: str, name: str) -> tuple[bytes, bytes]:
-    import json
+def _notebook(cfg, lang: str, name: str) -> bytes:
+    """The run as a notebook, made when its button is pressed (about a tenth of a second)."""
+    from gan_core.notebook import notebook_bytes
 
-    from gan_core.config import from_dict
-    from gan_core.notebook import notebook_bytes, script_bytes
+    return notebook_bytes(cfg, _text(lang), name)
 
-    cfg = from_dict(json.loads(cfg_json))
-    return notebook_bytes(cfg, _text(lang), name), script_bytes(cfg, _text(lang), name)
+
+def _script(cfg, lang: str, name: str) -> bytes:
+    from gan_core.notebook import script_bytes
+
+    return script_bytes(cfg, _text(lang), name)
 
 
 def _digits() -> bytes:
@@ -76,12 +80,14 @@ def _digits() -> bytes:
 def downloads(cfg, key: str, title: str, stem: str) -> None:
     """Download buttons: the run as ``stem``.ipynb and ``stem``.py, plus the digits file they
     read (image runs)."""
-    nb, py = _files(cfg.to_json(), current_lang(), title)
+    lang = current_lang()
     stem = stem.replace("-", "_")
     cols = st.columns(3)
-    cols[0].download_button(t("code.dl_ipynb"), nb, file_name=f"{stem}.ipynb", key=f"{key}_ipynb",
-                            mime="application/x-ipynb+json", icon=":material/download:", on_click="ignore")
-    cols[1].download_button(t("code.dl_py"), py, file_name=f"{stem}.py", key=f"{key}_py",
+    cols[0].download_button(t("code.dl_ipynb"), partial(_notebook, cfg, lang, title),
+                            file_name=f"{stem}.ipynb", key=f"{key}_ipynb", mime="application/x-ipynb+json",
+                            icon=":material/download:", on_click="ignore")
+    cols[1].download_button(t("code.dl_py"), partial(_script, cfg, lang, title), file_name=f"{stem}.py",
+                            key=f"{key}_py",
                             mime="text/x-python", icon=":material/download:", on_click="ignore")
     if cfg.dataset == "mnist5k":
         cols[2].download_button(t("code.dl_data"), _digits, file_name="mnist_5k.npz", key=f"{key}_npz",

@@ -160,7 +160,14 @@ def url_text(value: object) -> str:
 
 
 def write_url(preset: str, cfg: TrainConfig) -> None:
-    """Mirror ``cfg`` into the address bar (keeps the language)."""
+    """Mirror ``cfg`` into the address bar (keeps the language).
+
+    An address that already opens these settings is left as it is: a changed address makes the
+    browser redraw the whole page and the server run it twice (a student who opened a shared
+    link and pressed Train paid about 2 s of browser time for nothing)."""
+    shown_preset, shown, messages = config_from_url(default_preset=preset)
+    if not messages and shown_preset == preset and shown == cfg:
+        return
     lang = st.query_params.get("lang")
     st.query_params.clear()
     st.query_params.update(url_params(preset, cfg))

@@ -58,6 +58,14 @@ def test_page_with_finished_runs(lang, fresh_pool, clear_st_caches, small_ring_s
     assert fig["layout"]["updatemenus"][0]["buttons"][0]["method"] == "animate"
     # default layers: the real samples (static), then per frame D's heatmap and the generated points
     assert [tr["type"] for tr in fig["data"]] == ["scattergl", "heatmap", "scattergl"]
+    # D's belief travels as bytes (0..255 for 0..1) and the colour bar still reads 0 / 0.5 / 1
+    heat, shown = fig["data"][1], results["ring8-minimax-highlr"].snapshots[-1]
+    assert heat["z"]["dtype"] == "u1" and (heat["zmin"], heat["zmax"]) == (0, 255)
+    want = np.round(255 * shown.extras["heat"]).astype(np.uint8)
+    np.testing.assert_array_equal(_arr(heat["z"]).reshape(want.shape), want)
+    assert heat["colorbar"]["ticktext"] == ["0", "0.5", "1"]
+    xs = _arr(fig["data"][2]["x"])  # the generated points as float32, as sampled
+    np.testing.assert_array_equal(xs, np.asarray(shown.samples)[: len(xs), 0].astype(np.float32))
     # findings: one sentence per run, filled with the measured numbers of the runs
     text = _texts(at)
     stats = {name: modes.toy_stats("ring8", r.final_samples()) for name, r in results.items()}

@@ -16,6 +16,7 @@ from ui.i18n import t
 LAYERS = ("real", "fake", "heat", "manifold", "arrows")
 DEFAULT_LAYERS = ("real", "fake", "heat")
 MAX_FAKE_POINTS = 1200  # generated points drawn per frame (of 2,500) to keep the page light
+HEAT_TOP = 255  # the heatmap's 1.0
 MANIFOLD_COLOUR = "rgba(91, 75, 219, 0.45)"
 ARROW_COLOUR = "#f39c12"
 
@@ -61,11 +62,15 @@ def _frame_traces(snap, cfg, layers: set, heat_axis: np.ndarray) -> list[go.Base
     traces: list = []
     if "heat" in layers:
         heat = ex.get("heat")
-        z = _heat_values(heat, cfg.loss) if heat is not None else np.full((2, 2), np.nan)
+        # 0..1 sent as 0..255 bytes: an eighth of the page's weight per frame, and 256 shades
+        # of a smooth colour scale look the same
+        z = (np.round(255 * _heat_values(heat, cfg.loss)).astype(np.uint8) if heat is not None
+             else np.full((2, 2), np.nan))
         traces.append(go.Heatmap(
-            x=heat_axis, y=heat_axis, z=z, zmin=0, zmax=1, colorscale="RdBu", reversescale=True,
+            x=heat_axis, y=heat_axis, z=z, zmin=0, zmax=HEAT_TOP, colorscale="RdBu", reversescale=True,
             opacity=0.55, showscale=True, hoverinfo="skip",
-            colorbar=dict(title=dict(text=t("mode_collapse.heat_bar"), side="right"), thickness=10, len=0.6),
+            colorbar=dict(title=dict(text=t("mode_collapse.heat_bar"), side="right"), thickness=10, len=0.6,
+                          tickvals=[0, HEAT_TOP / 2, HEAT_TOP], ticktext=["0", "0.5", "1"]),
         ))
     if "manifold" in layers:
         grid = ex.get("manifold")
@@ -73,7 +78,7 @@ def _frame_traces(snap, cfg, layers: set, heat_axis: np.ndarray) -> list[go.Base
         traces.append(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=MANIFOLD_COLOUR, width=1),
                                  name=t("mode_collapse.layer_manifold"), hoverinfo="skip"))
     if "fake" in layers:
-        pts = np.asarray(snap.samples)[:MAX_FAKE_POINTS]
+        pts = np.asarray(snap.samples, dtype=np.float32)[:MAX_FAKE_POINTS]  # float32: half the bytes
         traces.append(go.Scattergl(x=pts[:, 0], y=pts[:, 1], mode="markers",
                                    name=t("mode_collapse.layer_fake"),
                                    marker=dict(color=G_COLOUR, size=4, opacity=0.7), hoverinfo="skip"))
@@ -96,7 +101,8 @@ def layered_figure(result, layers, real: np.ndarray, start: int | None = None) -
     layers = set(layers)
     start = len(snaps) - 1 if start is None else max(0, min(start, len(snaps) - 1))
     e = plane_extent(cfg.dataset)
-    heat_axis = plane_axis(cfg.dataset)
+    heat_axis = plane_axis(cfg.dataset).astype(np.float32)
+    real = np.asarray(real, dtype=np.float32)
     fig = go.Figure()
     n_static = 0
     if "real" in layers:

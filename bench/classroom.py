@@ -73,7 +73,7 @@ INSTALL_JS = """([sources, failures]) => {
   if (!app) return false;
   const g = window.__gc = {clickAt: null, doneAt: null, states: [], errorAt: null};
   const patterns = sources.map(p => new RegExp(p));
-  const finished = () => {
+  const finished = g.finished = () => {
     for (const el of document.querySelectorAll('[data-testid="stAlert"]')) {
       const text = el.textContent || '';
       if (patterns.some(p => p.test(text))) return true;
@@ -105,8 +105,37 @@ CLICK_AT_JS = """([label, at]) => {
     if (button) button.click();
   }, Math.max(0, at - Date.now()));
 }"""
-READ_JS = """() => window.__gc ? {
+# Added before the page loads: notes when the app's websocket sends (the click's rerun request)
+# and when each message it receives has been drawn (the next frame after handling it). A rerun
+# that the server answers quickly can be handled in one browser task, so the app root's script
+# state never visibly changes and the observer above never fires; these times still tell when
+# the click was answered and the answer was on screen.
+WS_JS = """(() => {
+  const Native = window.WebSocket;
+  window.__ws = {sentAt: null, paintAt: null};
+  window.WebSocket = function (...args) {
+    const ws = new Native(...args);
+    const send = ws.send.bind(ws);
+    ws.send = data => { window.__ws.sentAt = Date.now(); return send(data); };
+    ws.addEventListener('message', () => setTimeout(() => requestAnimationFrame(() => {
+      window.__ws.paintAt = Date.now();
+    }), 0));
+    return ws;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+})()"""
+READ_JS = """() => window.__gc ? (() => {
+  const g = window.__gc, ws = window.__ws || {};
+  const state = document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state');
+  // answered without a visible 'running' state: the request went out after the click, an answer
+  // was drawn after it, nothing has arrived for 300 ms, the page is idle and shows the run
+  if (g.doneAt === null && g.clickAt !== null && ws.sentAt >= g.clickAt && ws.paintAt > ws.sentAt
+      && Date.now() - ws.paintAt > 300 && state === 'notRunning' && g.finished()) g.doneAt = ws.paintAt;
+  return g;
+})() && {
   clickAt: window.__gc.clickAt, doneAt: window.__gc.doneAt, errorAt: window.__gc.errorAt,
+  sentAt: (window.__ws || {}).sentAt, paintAt: (window.__ws || {}).paintAt,
   clicked: window.__gc.clicked, states: window.__gc.states.slice(-6),
   state: document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state'),
   alerts: [...document.querySelectorAll('[data-testid="stAlert"]')].map(a => a.textContent.slice(0, 60))
@@ -139,6 +168,7 @@ class Session:
 def open_page(browser, s: Session) -> Session:
     s.ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     s.page = s.ctx.new_page()
+    s.page.add_init_script(WS_JS)
     s.page.goto(s.url, wait_until="domcontentloaded", timeout=120_000)
     return s
 

@@ -9,6 +9,7 @@ from gan_core import losses, models, train
 from gan_core.config import LOSSES, PRESETS
 from gan_core.source import ROOT, Piece, model_classes, snippet, step_pieces, substep_pieces
 from tests.apptest import open_page
+from ui import code_view
 from ui.i18n import t
 
 KINDS = ("d_real", "d_fake", "g")
@@ -100,7 +101,10 @@ def test_procedure_page_shows_the_lines_of_the_sub_step_that_ran(lang, clear_st_
 def test_lab_code_view_shows_the_runs_models_step_and_settings(clear_st_caches, fresh_pool):
     cfg = PRESETS["tiny"].replace(steps=8, snapshots=3)
     at = open_page("lab", "ko", state={"lab_cfg": cfg.to_dict()}, timeout=180)
-    assert t("code.lab_title", lang="ko") in [e.label for e in at.expander]
+    box = [e for e in at.expander if e.label == t("code.lab_title", lang="ko")]
+    assert len(box) == 1 and not _codes(at)  # closed: nothing made yet
+    at.session_state[code_view.OPEN_KEY] = True  # as a click on it does
+    at.run()
     shown = _codes(at)
     for obj, *markers in ((models.SeedGenerator,), (models.SeedDiscriminator,), (train.Trainer.step,),
                           (losses.g_loss, 'if kind == "nonsat"', "F.softplus(-logit_fake)")):
@@ -111,7 +115,8 @@ def test_lab_code_view_shows_the_runs_models_step_and_settings(clear_st_caches, 
 
 
 def test_lab_code_view_of_a_toy_run_has_its_models_and_no_digits_file(clear_st_caches, fresh_pool):
-    at = open_page("lab", "en", state={"lab_cfg": PRESETS["ring8"].to_dict()}, timeout=180)
+    at = open_page("lab", "en", state={"lab_cfg": PRESETS["ring8"].to_dict(), code_view.OPEN_KEY: True},
+                   timeout=180)
     assert snippet(models.ToyGenerator)[0].rstrip("\n") in _codes(at)
     mine = [t(f"code.dl_{x}", lang="en") for x in ("ipynb", "py", "data")]
     assert [b.proto.label for b in at.get("download_button") if b.proto.label in mine] == mine[:2]

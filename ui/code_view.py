@@ -14,6 +14,8 @@ from gan_core.config import PRESETS
 from ui.i18n import current_lang, t
 from ui.params import preset_labeller
 
+OPEN_KEY = "lab_code_open"  # the Lab's Code view is open (st.session_state)
+
 
 def _text(lang: str):
     """The notebook's sentences in ``lang`` (captured now: downloads run outside the script)."""
@@ -103,7 +105,10 @@ def lab_code(cfg) -> None:
 
     if cfg is None:  # settings that don't make a valid run yet
         return
-    with st.expander(t("code.lab_title"), icon=":material/code:"):
+    box = st.expander(t("code.lab_title"), icon=":material/code:", key=OPEN_KEY, on_change="rerun")
+    if not box.open:  # made when opened: its twenty-odd pieces made every Lab rerun a fifth heavier
+        return
+    with box:
         st.caption(t("code.lab_intro"))
         models, step, home = st.tabs([t("code.tab_models"), t("code.tab_step"), t("code.tab_home")])
         with models:

@@ -238,10 +238,13 @@ def finished_view(job, key_prefix: str) -> int | None:
                              lambda: figures.dprob_figure(r.history, snap.step, cfg.loss))
         st.plotly_chart(loss, width="stretch", key=f"{key_prefix}_loss")
         st.plotly_chart(dprob, width="stretch", key=f"{key_prefix}_dprob")
-    with st.expander(t("run.grads_title")):
-        st.caption(t("run.grads_help"))
-        grads = figures.memo(("grads", cfg.key, snap.step), lambda: figures.grad_figure(r.history, snap.step))
-        st.plotly_chart(grads, width="stretch", key=f"{key_prefix}_grads")
+    box = st.expander(t("run.grads_title"), key=f"{key_prefix}_grads_open", on_change="rerun")
+    if box.open:  # a chart made only for those who open it
+        with box:
+            st.caption(t("run.grads_help"))
+            grads = figures.memo(("grads", cfg.key, snap.step),
+                                 lambda: figures.grad_figure(r.history, snap.step))
+            st.plotly_chart(grads, width="stretch", key=f"{key_prefix}_grads")
     downloads(r, png, snap.step, key_prefix)
     return idx
 

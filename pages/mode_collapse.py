@@ -16,7 +16,10 @@ with st.expander(t("mode_collapse.what_title")):
     st.markdown(t("mode_collapse.what_body"))
     st.markdown(f"**{t('mode_collapse.remedies_title')}**  \n" + t("mode_collapse.remedies_body"))
 
-tab_toy, tab_digits = st.tabs([t("mode_collapse.tab_toy"), t("mode_collapse.tab_digits")])
+# The digits tab is made only while it is open: it runs the classifier on each finished digit
+# run, work that a visit to the 2D sets does not need (it holds no setting to keep).
+tab_toy, tab_digits = st.tabs([t("mode_collapse.tab_toy"), t("mode_collapse.tab_digits")],
+                             key="mc_tab", on_change="rerun")
 
 # ---- 2D sets ------------------------------------------------------------------------------
 with tab_toy:
@@ -91,49 +94,50 @@ with tab_toy:
 
 # ---- digits -------------------------------------------------------------------------------
 with tab_digits:
-    st.markdown(t("mode_collapse.digits_intro"))
-    if not mode_view.classifier_ready():
-        st.warning(t("mode_collapse.classifier_missing"), icon=":material/warning:")
-    else:
-        caption = mode_view.classifier_caption()
-        if caption:
-            st.caption(caption)
-        rows = []  # (name, report)
-
-        st.subheader(t("mode_collapse.lab_run"))
-        saved = st.session_state.get("lab_cfg")
-        lab_cfg = None
-        if saved is None:
-            st.info(t("mode_collapse.lab_none"))
+    if tab_digits.open:
+        st.markdown(t("mode_collapse.digits_intro"))
+        if not mode_view.classifier_ready():
+            st.warning(t("mode_collapse.classifier_missing"), icon=":material/warning:")
         else:
-            try:
-                lab_cfg = from_dict(saved)
-            except ConfigError as err:
-                st.error(t("mode_collapse.lab_bad", problem=explain(err)))
-            except (TypeError, ValueError, AttributeError) as err:
-                st.error(t("mode_collapse.lab_bad", problem=type(err).__name__))
-        if lab_cfg is not None and not lab_cfg.is_image:
-            st.info(t("mode_collapse.lab_toy"))
-        elif lab_cfg is not None:
-            job = run_view.pool().peek(lab_cfg)
-            if job is None or not job.done or job.result is None:
-                st.info(t("mode_collapse.lab_not_done"))
+            caption = mode_view.classifier_caption()
+            if caption:
+                st.caption(caption)
+            rows = []  # (name, report)
+
+            st.subheader(t("mode_collapse.lab_run"))
+            saved = st.session_state.get("lab_cfg")
+            lab_cfg = None
+            if saved is None:
+                st.info(t("mode_collapse.lab_none"))
             else:
-                rows.append((t("mode_collapse.lab_run"), job.result))
+                try:
+                    lab_cfg = from_dict(saved)
+                except ConfigError as err:
+                    st.error(t("mode_collapse.lab_bad", problem=explain(err)))
+                except (TypeError, ValueError, AttributeError) as err:
+                    st.error(t("mode_collapse.lab_bad", problem=type(err).__name__))
+            if lab_cfg is not None and not lab_cfg.is_image:
+                st.info(t("mode_collapse.lab_toy"))
+            elif lab_cfg is not None:
+                job = run_view.pool().peek(lab_cfg)
+                if job is None or not job.done or job.result is None:
+                    st.info(t("mode_collapse.lab_not_done"))
+                else:
+                    rows.append((t("mode_collapse.lab_run"), job.result))
 
-        st.subheader(t("mode_collapse.digit_presets"))
-        digit_named = [(n, PRESETS[n]) for n in modes.DIGIT_PRESETS if n in PRESETS]
-        if st.button(t("mode_collapse.run_digits"), icon=":material/play_arrow:", key="mc_run_digits"):
-            for _, cfg in digit_named:
-                run_view.pool().submit(cfg)
-        mode_view.status_table(digit_named)
-        rows += list(mode_view.finished_results(digit_named).items())
+            st.subheader(t("mode_collapse.digit_presets"))
+            digit_named = [(n, PRESETS[n]) for n in modes.DIGIT_PRESETS if n in PRESETS]
+            if st.button(t("mode_collapse.run_digits"), icon=":material/play_arrow:", key="mc_run_digits"):
+                for _, cfg in digit_named:
+                    run_view.pool().submit(cfg)
+            mode_view.status_table(digit_named)
+            rows += list(mode_view.finished_results(digit_named).items())
 
-        reports = mode_view.digit_reports(rows)
-        if reports:
-            st.plotly_chart(mf.class_histogram_figure([(n, rep["hist"]) for n, rep in reports]),
-                            width="stretch", key="mc_hist")
-            for n, rep in reports:
-                st.markdown(t("mode_collapse.digit_line", name=n, covered=rep["covered"],
-                              tv=f"{rep['tv_uniform']:.2f}", dup=f"{100 * rep['near_dup']:.1f}"))
-            st.caption(t("mode_collapse.dup_help"))
+            reports = mode_view.digit_reports(rows)
+            if reports:
+                st.plotly_chart(mf.class_histogram_figure([(n, rep["hist"]) for n, rep in reports]),
+                                width="stretch", key="mc_hist")
+                for n, rep in reports:
+                    st.markdown(t("mode_collapse.digit_line", name=n, covered=rep["covered"],
+                                  tv=f"{rep['tv_uniform']:.2f}", dup=f"{100 * rep['near_dup']:.1f}"))
+                st.caption(t("mode_collapse.dup_help"))

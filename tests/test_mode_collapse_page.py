@@ -12,8 +12,14 @@ from tests.apptest import open_page
 from tests.apptest import plotly_array as _arr
 
 
-def _open(lang: str, lab_cfg=None) -> AppTest:
-    return open_page("mode_collapse", lang, state=None if lab_cfg is None else {"lab_cfg": lab_cfg})
+def _open(lang: str, lab_cfg=None, tab: str = "toy") -> AppTest:
+    """The page with its 2D-sets tab or (``tab="digits"``) its digits tab open."""
+    from ui.i18n import t
+
+    state = {"mc_tab": t(f"mode_collapse.tab_{tab}", lang=lang)}
+    if lab_cfg is not None:
+        state["lab_cfg"] = lab_cfg
+    return open_page("mode_collapse", lang, state=state)
 
 
 def _texts(at) -> str:
@@ -38,6 +44,9 @@ def test_page_without_runs(lang, fresh_pool, clear_st_caches):
     assert t("mode_collapse.press_run", lang=lang) in text
     assert t("mode_collapse.state_missing", lang=lang) in text
     assert fresh_pool.trainings_started == 0  # opening the page trains nothing
+    # the digits tab, closed, is not made (its classifier work waits until it is opened)
+    assert t("mode_collapse.digits_intro", lang=lang) not in text
+    assert t("mode_collapse.digits_intro", lang=lang) in _texts(_open(lang, tab="digits"))
     assert at.title[0].value == t("mode_collapse.title", lang=lang)
 
 
@@ -133,7 +142,7 @@ def test_bad_lab_config_gives_a_message(fresh_pool, clear_st_caches, fake_classi
     with pytest.raises(ConfigError) as err:
         from_dict(bad)
     assert "lr_g" in explain(err.value)
-    at = _open("en", lab_cfg=bad)
+    at = _open("en", lab_cfg=bad, tab="digits")
     assert [e.value for e in at.error] == [t("mode_collapse.lab_bad", lang="en", problem=explain(err.value))]
 
 
@@ -145,7 +154,7 @@ def test_digit_view_for_the_lab_run(lang, fresh_pool, clear_st_caches, fake_clas
 
     cfg = PRESETS["tiny"].replace(steps=5, snapshots=2)
     r = run_sync(cfg, fresh_pool)
-    at = _open(lang, lab_cfg=cfg.to_dict())
+    at = _open(lang, lab_cfg=cfg.to_dict(), tab="digits")
     hist = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
     hist = [h for h in hist if h["data"] and h["data"][0]["type"] == "bar" and len(h["data"][0]["x"]) == 10]
     assert len(hist) == 1

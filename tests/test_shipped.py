@@ -86,8 +86,11 @@ def test_first_visits_show_real_runs_at_once(lang, tmp_path, clear_st_caches):
         shown = [c for c in mc.get("plotly_chart") if "mc_compare" in str(c.proto.id)]
         assert len(shown) == 1
         said = " ".join(m.value for m in mc.markdown)
-        # the ring's six presets, and quick in the digits tab
-        assert said.count(t("mode_collapse.state_shipped", lang=lang)) == 7
+        assert said.count(t("mode_collapse.state_shipped", lang=lang)) == 6  # the ring's six presets
+        mc.session_state["mc_tab"] = t("mode_collapse.tab_digits", lang=lang)  # open the digits tab
+        mc.run()
+        said = " ".join(m.value for m in mc.markdown)
+        assert said.count(t("mode_collapse.state_shipped", lang=lang)) == 7  # and quick among the digits
         assert pool.trainings_started == 0
     finally:
         pool.shutdown()

@@ -4,7 +4,7 @@ Kept free of torch so the first page is served quickly; pages import the engine 
 """
 import streamlit as st
 
-from ui import present
+from ui import present, warmup
 from ui.i18n import LANG_KEY, LANG_LABELS, LANGS, lang_from_locale, t
 from ui.nav import available_pages
 
@@ -14,6 +14,7 @@ if LANG_KEY not in st.session_state:
     # A shared link may carry ?lang=ko; otherwise follow the browser's language.
     wanted = st.query_params.get("lang")
     st.session_state[LANG_KEY] = wanted if wanted in LANGS else lang_from_locale(st.context.locale)
+warmup.start()  # the engine loads on another thread while this page is served
 present.start()  # ?present=1 / ?present=0: presenter mode for the projector, kept for the session
 
 with st.sidebar:

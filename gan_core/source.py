@@ -89,14 +89,9 @@ class Piece:
     idea: str = ""  # a key naming what these lines do (the page translates it)
 
     def code(self) -> Code:
-        return _code(self)
-
-
-@cache  # the source doesn't change while the app runs; a Lab rerun shows about seven pieces
-def _code(p: Piece) -> Code:
-    text, first = snippet(p.obj, p.start, p.end)
-    full, full_first = snippet(p.obj)
-    return Code(file_of(p.obj), name_of(p.obj), text, first, full, full_first)
+        text, first = snippet(self.obj, self.start, self.end)
+        full, full_first = snippet(self.obj)
+        return Code(file_of(self.obj), name_of(self.obj), text, first, full, full_first)
 
 
 def _loss_markers(loss: str) -> tuple[tuple[str, str], tuple[str, str]]:

@@ -88,9 +88,9 @@ def downloads(cfg, key: str, title: str, stem: str) -> None:
     cols[0].download_button(t("code.dl_ipynb"), partial(_notebook, cfg, lang, title),
                             file_name=f"{stem}.ipynb", key=f"{key}_ipynb", mime="application/x-ipynb+json",
                             icon=":material/download:", on_click="ignore")
-    cols[1].download_button(t("code.dl_py"), partial(_script, cfg, lang, title), file_name=f"{stem}.py",
-                            key=f"{key}_py",
-                            mime="text/x-python", icon=":material/download:", on_click="ignore")
+    cols[1].download_button(t("code.dl_py"), partial(_script, cfg, lang, title),
+                            file_name=f"{stem}.py", key=f"{key}_py", mime="text/x-python",
+                            icon=":material/download:", on_click="ignore")
     if cfg.dataset == "mnist5k":
         cols[2].download_button(t("code.dl_data"), _digits, file_name="mnist_5k.npz", key=f"{key}_npz",
                                 mime="application/octet-stream", icon=":material/download:",

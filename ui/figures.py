@@ -72,16 +72,15 @@ def memo(key: tuple, build: Callable[[], T]) -> T:
     """
     full = (*key, current_lang())
     with _memo_lock:
-        fig = _memo.get(full)
-        if fig is not None:
+        if full in _memo:
             _memo.move_to_end(full)
-            return fig
-    fig = build()
+            return _memo[full]
+    value = build()
     with _memo_lock:
-        _memo[full] = fig
+        _memo[full] = value
         while len(_memo) > MEMO_SIZE:
             _memo.popitem(last=False)
-    return fig
+    return value
 
 
 def _marker(fig: go.Figure, step: int | None) -> None:

@@ -53,8 +53,7 @@ def quality_panel(result, key: str) -> None:
         c1.caption(t("quality.real_value", value=f"{ref['score']:.2f}"))
         c2.caption(t("quality.real_value", value=f"{ref['fd']:.1f}"))
         c3.caption(t("quality.real_value", value=f"{ref['classes_covered']} / 10"))
-    hist = figures.memo(("class_hist", result.config.key, tuple(m["class_hist"])),
-                        lambda: class_histogram_figure(m["class_hist"]))
+    hist = figures.memo(("class_hist", result.config.key), lambda: class_histogram_figure(m["class_hist"]))
     st.plotly_chart(hist, width="stretch", key=f"{key}_quality_hist")
     st.caption(t("quality.note", n=m.get("n_eval", 2000)))
 

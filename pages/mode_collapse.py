@@ -131,7 +131,7 @@ with tab_digits:
                 for _, cfg in digit_named:
                     run_view.pool().submit(cfg)
             mode_view.status_table(digit_named)
-            rows += list(mode_view.finished_results(digit_named).items())
+            rows += [(mode_view.label(n), r) for n, r in mode_view.finished_results(digit_named).items()]
 
             reports = mode_view.digit_reports(rows)
             if reports:

@@ -91,6 +91,8 @@ def test_first_visits_show_real_runs_at_once(lang, tmp_path, clear_st_caches):
         mc.run()
         said = " ".join(m.value for m in mc.markdown)
         assert said.count(t("mode_collapse.state_shipped", lang=lang)) == 7  # and quick among the digits
+        # the digit presets by their names in the course, not the app's ids
+        assert t("presets.seed-book", lang=lang) in said and "seed-book" not in said
         assert pool.trainings_started == 0
     finally:
         pool.shutdown()

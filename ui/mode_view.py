@@ -17,13 +17,15 @@ POLL_SECONDS = 1.5
 
 
 def label(name: str, lang: str | None = None) -> str:
-    """A study preset's translated short label (``ring8-pacgan`` -> "PacGAN (D sees pairs)")."""
+    """A preset's translated label: a study preset's short one (``ring8-pacgan`` -> "PacGAN (D
+    sees pairs)"), else the presets catalogue's (``seed-book`` -> "the textbook's MNIST GAN ...")."""
     for dataset in modes.STUDIES:
         if name.startswith(dataset + "-"):
             key = f"mode_collapse.preset_{name[len(dataset) + 1:]}"
             text = t(key, lang=lang)
             return name if text == key else text
-    return name
+    text = t(f"presets.{name}", lang=lang)
+    return name if text == f"presets.{name}" else text
 
 
 def labeller():

@@ -14,7 +14,6 @@ if LANG_KEY not in st.session_state:
     # A shared link may carry ?lang=ko; otherwise follow the browser's language.
     wanted = st.query_params.get("lang")
     st.session_state[LANG_KEY] = wanted if wanted in LANGS else lang_from_locale(st.context.locale)
-warmup.start()  # the engine loads on another thread while this page is served
 present.start()  # ?present=1 / ?present=0: presenter mode for the projector, kept for the session
 
 with st.sidebar:
@@ -25,4 +24,9 @@ pages = [
     st.Page(str(spec.path), title=t(spec.title_key), icon=spec.icon, url_path=spec.slug, default=(i == 0))
     for i, spec in enumerate(available_pages())
 ]
-st.navigation(pages, position=present.nav_position()).run()
+try:
+    st.navigation(pages, position=present.nav_position()).run()
+finally:
+    # The engine loads on another thread once this page is drawn (a page that needs it sooner
+    # imports it itself; started earlier, the import would slow the page it is meant to help).
+    warmup.start()

@@ -12,6 +12,9 @@ same numbers read as "how much of the curve is covered".
 Digits (MNIST): the digit classifier labels each sample; on top of its class histogram
 (``gan_core.metrics.class_coverage``) we report how far it is from uniform and how many
 samples are near copies of another sample (a collapsed generator repeats itself).
+
+Importing this module needs numpy only (the digit part imports the engine when it is called),
+so a page can measure shipped runs before PyTorch has loaded.
 """
 from __future__ import annotations
 
@@ -19,9 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gan_core import classifier, metrics
 from gan_core.data import toy_modes, toy_sigma
-from gan_core.train import generate
 
 HQ_SIGMAS = 3.0  # "high quality" radius, in standard deviations of a mode
 TOY_METRIC_SAMPLES = 2500  # the literature's sample count (matches a toy snapshot)
@@ -149,6 +150,8 @@ def tv_from_uniform(hist) -> float:
 
 def digit_report(images: np.ndarray, probs: np.ndarray) -> dict:
     """Class histogram (shares), classes covered, distance from uniform and near-duplicate rate."""
+    from gan_core import metrics
+
     cov = metrics.class_coverage(probs)
     counts = np.asarray(cov["class_hist"], dtype=np.float64)
     return {
@@ -162,6 +165,9 @@ def digit_report(images: np.ndarray, probs: np.ndarray) -> dict:
 
 def digit_run_report(result) -> dict:
     """``digit_report`` on the run's standard evaluation samples (2,000, fixed noise seed)."""
+    from gan_core import classifier, metrics
+    from gan_core.train import generate
+
     images = generate(result, metrics.EVAL_SAMPLES, seed=metrics.EVAL_SEED)
     return digit_report(images, classifier.predict_proba(images))
 

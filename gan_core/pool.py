@@ -319,10 +319,10 @@ def default_pool() -> JobPool:
     global _DEFAULT
     with _DEFAULT_LOCK:
         if _DEFAULT is None:
-            from gan_core.shipped import shipped_packs
+            from gan_core.shipped import default_packs
 
             isolation = os.environ.get("GAN_CLASSROOM_ISOLATION", "process")
-            _DEFAULT = JobPool(RunStore(shipped=shipped_packs()),
+            _DEFAULT = JobPool(RunStore(shipped=default_packs()),
                                isolation=isolation if isolation in ISOLATIONS else "process")
         return _DEFAULT
 

@@ -14,14 +14,16 @@ import logging
 import threading
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gan_core import ENGINE_VERSION
 from gan_core.config import from_dict
 from gan_core.files import PRETRAINED
-from gan_core.train import HISTORY_COLUMNS, RunResult, Snapshot
+
+if TYPE_CHECKING:
+    from gan_core.train import RunResult
 
 log = logging.getLogger(__name__)
 FORMAT = 1
@@ -45,6 +47,8 @@ def write_pack(path: Path, results: list[RunResult], half_floats: bool = False,
 
     ``keep_generator``: keep every run's generator weights (True), none (False), or those of
     the runs whose keys are in the set."""
+    from gan_core.train import HISTORY_COLUMNS
+
     arrays: dict[str, np.ndarray] = {}
     index: dict[str, Any] = {"format": FORMAT, "engine": ENGINE_VERSION, "half_floats": half_floats,
                              "runs": {}}
@@ -107,7 +111,23 @@ class Pack:
             log.warning("shipped run %s in %s is unreadable: %s", key, self.path.name, err)
             return None
 
+    def final_samples(self, key: str) -> np.ndarray | None:
+        """The last snapshot's samples of run ``key`` (float32), read without PyTorch, so a page
+        can draw a shipped comparison before the engine has loaded; None if absent or unreadable."""
+        meta = self.runs.get(key)
+        if meta is None or not meta["snap_steps"]:
+            return None
+        try:
+            with self._lock:
+                samples = self._npz[f"{key}.samples"]
+        except (KeyError, ValueError, OSError, zipfile.BadZipFile) as err:
+            log.warning("shipped run %s in %s is unreadable: %s", key, self.path.name, err)
+            return None
+        return np.asarray(samples[-1], dtype=np.float32)
+
     def _build(self, key: str, meta: dict[str, Any]) -> RunResult:
+        from gan_core.train import HISTORY_COLUMNS, RunResult, Snapshot
+
         cfg = from_dict(meta["config"])
         if cfg.key != key:
             raise ValueError("config does not match its key")
@@ -131,6 +151,28 @@ class Pack:
         labels = self._npz[f"{key}.labels"] if meta["labels"] else None
         return RunResult(cfg, meta["status"], meta["message"], history, snaps, generator, labels,
                          float(meta["seconds"]), dict(meta["metrics"]))
+
+
+_DEFAULT_PACKS: list[Pack] | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_packs() -> list[Pack]:
+    """``shipped_packs()`` of ``pretrained/``, opened once per process and shared (the job pool's
+    store and the pages' quick reads use the same open files)."""
+    global _DEFAULT_PACKS
+    with _DEFAULT_LOCK:
+        if _DEFAULT_PACKS is None:
+            _DEFAULT_PACKS = shipped_packs()
+        return _DEFAULT_PACKS
+
+
+def final_samples(key: str) -> np.ndarray | None:
+    """The last snapshot's samples of a shipped run (see ``Pack.final_samples``), or None."""
+    for pack in default_packs():
+        if key in pack:
+            return pack.final_samples(key)
+    return None
 
 
 def shipped_packs(folder: Path = PRETRAINED) -> list[Pack]:

@@ -11,7 +11,7 @@ from ui.params import explain
 
 st.title(t("mode_collapse.title"))
 st.caption(t("mode_collapse.intro"))
-run_view.storage_notice()
+notice = st.container()  # filled at the end: it asks the job pool, which loads the engine
 with st.expander(t("mode_collapse.what_title")):
     st.markdown(t("mode_collapse.what_body"))
     st.markdown(f"**{t('mode_collapse.remedies_title')}**  \n" + t("mode_collapse.remedies_body"))
@@ -38,14 +38,23 @@ with tab_toy:
     chosen = st.multiselect(t("mode_collapse.presets"), names, default=names, key=f"mc_presets_{dataset}",
                             format_func=mode_view.labeller(), help=t("mode_collapse.presets_help"))
     named = [(n, PRESETS[n].replace(seed=int(seed))) for n in chosen]
-    if not named:
-        st.info(t("mode_collapse.nothing_selected"))
-    else:
-        if st.button(t("mode_collapse.run_all"), type="primary", icon=":material/play_arrow:", key="mc_run"):
-            for _, cfg in named:
-                run_view.pool().submit(cfg)
-        st.subheader(t("mode_collapse.status_header"))
-        mode_view.status_table(named)
+    controls, chart = st.container(), st.container()
+    # A shipped comparison is drawn first, from the shipped file alone: on a server that has just
+    # started, the chart is on screen while the engine (PyTorch) is still loading.
+    finals = mode_view.shipped_finals(named) if named else None
+    if finals:
+        with chart:
+            mode_view.compare_chart(dataset, finals)
+    with controls:
+        if not named:
+            st.info(t("mode_collapse.nothing_selected"))
+        else:
+            if st.button(t("mode_collapse.run_all"), type="primary", icon=":material/play_arrow:",
+                         key="mc_run"):
+                for _, cfg in named:
+                    run_view.pool().submit(cfg)
+            st.subheader(t("mode_collapse.status_header"))
+            mode_view.status_table(named)
 
     results = mode_view.finished_results(named)
     if named and not results:
@@ -53,10 +62,9 @@ with tab_toy:
     if results:
         stats = {n: modes.toy_stats(dataset, r.final_samples()) for n, r in results.items()}
         first = next(iter(stats.values()))
-        st.plotly_chart(mf.compare_figure([mode_view.label(n) for n in stats],
-                                          [s.captured for s in stats.values()],
-                                          [s.hq_share for s in stats.values()], first.n_modes),
-                        width="stretch", key="mc_compare")
+        if not finals:
+            with chart:
+                mode_view.compare_chart(dataset, {n: r.final_samples() for n, r in results.items()})
         st.subheader(t("mode_collapse.findings"))
         st.markdown("\n".join(f"- {line}" for line in mode_view.findings(dataset, results)))
 
@@ -141,3 +149,6 @@ with tab_digits:
                     st.markdown(t("mode_collapse.digit_line", name=n, covered=rep["covered"],
                                   tv=f"{rep['tv_uniform']:.2f}", dup=f"{100 * rep['near_dup']:.1f}"))
                 st.caption(t("mode_collapse.dup_help"))
+
+with notice:
+    run_view.storage_notice()

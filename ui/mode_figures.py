@@ -1,6 +1,8 @@
 """Plotly figures for the mode-collapse page: the layered 2D view, mode metrics, coverage.
 
-Only drawing here; the numbers come from gan_core.modes and gan_core.toyviz.
+Only drawing here; the numbers come from gan_core.modes and gan_core.toyviz. The module loads
+without PyTorch (gan_core.toyviz is imported by the views that need it), so the page can draw
+its comparison before the engine has loaded.
 """
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ import plotly.graph_objects as go
 
 from gan_core.data import toy_modes, toy_sigma
 from gan_core.modes import HQ_SIGMAS
-from gan_core.toyviz import plane_axis, plane_extent, score_is_probability
 from ui.figures import D_COLOUR, G_COLOUR, REAL_COLOUR
 from ui.i18n import t
 
@@ -24,6 +25,8 @@ ARROW_COLOUR = "#f39c12"
 def _heat_values(heat: np.ndarray, loss: str) -> np.ndarray:
     """Probabilities as they are; critic scores squashed to 0..1 around their own median."""
     h = np.asarray(heat, dtype=np.float64)
+    from gan_core.toyviz import score_is_probability
+
     if score_is_probability(loss):
         return h
     spread = float(np.std(h)) or 1.0
@@ -58,6 +61,8 @@ def _arrow_xy(xy: np.ndarray, uv: np.ndarray, length: float) -> tuple[list, list
 
 def _frame_traces(snap, cfg, layers: set, heat_axis: np.ndarray) -> list[go.BaseTraceType]:
     """The per-snapshot traces, always in the same order (frames replace them one to one)."""
+    from gan_core.toyviz import plane_extent
+
     ex = snap.extras or {}
     traces: list = []
     if "heat" in layers:
@@ -97,6 +102,8 @@ def layered_figure(result, layers, real: np.ndarray, start: int | None = None) -
     ``layers`` picks from LAYERS; ``real`` is a sample of the data; ``start`` is the snapshot
     shown first (default: the last).
     """
+    from gan_core.toyviz import plane_axis, plane_extent
+
     cfg, snaps = result.config, result.snapshots
     layers = set(layers)
     start = len(snaps) - 1 if start is None else max(0, min(start, len(snaps) - 1))
@@ -171,6 +178,8 @@ def metrics_figure(series: dict, n_modes: int, step: int | None = None) -> go.Fi
 
 def coverage_figure(dataset: str, counts: np.ndarray, n_points: int) -> go.Figure:
     """Mode centres: filled and sized by their high-quality samples, an x where a mode is missed."""
+    from gan_core.toyviz import plane_extent
+
     modes = toy_modes(dataset)
     counts = np.asarray(counts)
     hit = counts > 0

@@ -10,7 +10,7 @@ import streamlit as st
 
 from gan_core import modes
 from gan_core.config import TrainConfig
-from ui import run_view
+from ui import mode_figures, run_view
 from ui.i18n import current_lang, t
 
 POLL_SECONDS = 1.5
@@ -100,6 +100,28 @@ def finished_results(named_cfgs: list[tuple[str, TrainConfig]]) -> dict:
         if job is not None and job.done and job.result is not None and job.result.snapshots:
             out[name] = job.result
     return out
+
+
+def shipped_finals(named_cfgs: list[tuple[str, TrainConfig]]) -> dict[str, np.ndarray] | None:
+    """name -> final samples when every preset's run is shipped, read without PyTorch (a cold
+    server draws the comparison while the engine is still loading); None otherwise."""
+    from gan_core.shipped import final_samples
+
+    out = {}
+    for name, cfg in named_cfgs:
+        samples = final_samples(cfg.key)
+        if samples is None:
+            return None
+        out[name] = samples
+    return out
+
+
+def compare_chart(dataset: str, finals: dict[str, np.ndarray]) -> None:
+    """The bar chart of modes captured and high-quality share, one pair of bars per preset."""
+    stats = [modes.toy_stats(dataset, samples) for samples in finals.values()]
+    st.plotly_chart(mode_figures.compare_figure([label(n) for n in finals], [s.captured for s in stats],
+                                                [s.hq_share for s in stats], stats[0].n_modes),
+                    width="stretch", key="mc_compare")
 
 
 def _fmt_value(v) -> str:

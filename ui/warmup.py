@@ -1,8 +1,9 @@
-"""The engine loads in the background when the first visitor arrives.
+"""The engine loads in the background once the first visitor's page is drawn.
 
-The entry page stays free of PyTorch so it is served at once; meanwhile one thread imports the
-engine, so the first student to open a page that needs it (the Lab, mode collapse) doesn't wait
-for the import (about a second on two cores).
+The entry page stays free of PyTorch so it is served at once; then one thread imports the
+engine, so the next student to open a page that needs it (the Lab, mode collapse) doesn't wait
+for the import (about a second on two cores). It starts after the page, not during it: the
+import holds Python's lock for long stretches and would slow the very page being served.
 """
 from __future__ import annotations
 

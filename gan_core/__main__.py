@@ -8,6 +8,9 @@ make-classifier  train the digit classifier behind the quality metrics (pretrain
 book-run       train seed-book long and ship its grids, losses and fp16 generator (pretrained/)
 atlas          build | list the shipped hyperparameter atlas (lr x k x nz on the quick recipe)
 mode-defaults  build the mode-collapse page's shipped default comparison (pretrained/)
+train-cycle    train a CycleGAN preset (or reuse the cache): config.json, history.csv, metrics.json
+cycle-defaults build the CycleGAN page's shipped 2D runs (pretrained/)
+typeset-digits render the typeset digits the digits CycleGAN translates to (gan_core/assets/)
 
 Each command's work lives in a gan_core module; this file only parses arguments. Errors print
 one line on stderr and exit non-zero (2 for bad arguments).
@@ -191,6 +194,47 @@ def cmd_mode_defaults(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_cycle(args: argparse.Namespace) -> int:
+    from gan_core.cycle_config import CYCLE_PRESETS, apply_overrides
+
+    if args.preset not in CYCLE_PRESETS:
+        raise CliError(f"unknown preset {args.preset!r}: choose one of {', '.join(CYCLE_PRESETS)}")
+    try:
+        cfg = apply_overrides(CYCLE_PRESETS[args.preset], _parse_sets(args.set or []))
+    except ConfigError as err:
+        raise CliError(str(err)) from None
+    from gan_core import cycle_runs
+
+    print(f"training {args.preset} ({cfg.key}) ...", file=sys.stderr)
+    run = cycle_runs.get_or_train(cfg)
+    cycle_runs.export(run, Path(args.out))
+    m = run.metrics
+    print(f"{run.status}: {int(run.history['step'][-1])} steps in {run.seconds:.1f} s, "
+          f"round trip x {m['round_trip_x']:.4g}, y {m['round_trip_y']:.4g} -> {args.out}")
+    return 0
+
+
+def cmd_cycle_defaults(args: argparse.Namespace) -> int:
+    from gan_core import cycle_runs
+
+    command = f"python -m gan_core cycle-defaults --out {args.out}"
+    path = cycle_runs.build_defaults(Path(args.out), command, lambda m: print(m, file=sys.stderr))
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_typeset_digits(args: argparse.Namespace) -> int:
+    from gan_core import cycle_data
+
+    if not Path(args.font).is_file():
+        raise CliError(f"{args.font}: no such font file (Debian: apt-get install fonts-nanum)")
+    command = "python -m gan_core typeset-digits"
+    if args.font != cycle_data.TYPESET_FONT:
+        command += f" --font {args.font}"
+    print(f"wrote {cycle_data.write_typeset(font_path=args.font, command=command)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gan_core", description="GAN Classroom engine")
     sub = p.add_subparsers(dest="command", required=True)
@@ -245,6 +289,22 @@ def build_parser() -> argparse.ArgumentParser:
     md.add_argument("action", choices=("build",))
     md.add_argument("--out", default="pretrained/", help="output folder (default pretrained/)")
     md.set_defaults(func=cmd_mode_defaults)
+
+    from gan_core.cycle_config import CYCLE_PRESETS
+
+    tc = sub.add_parser("train-cycle", help="train a CycleGAN preset (or reuse the cache) and export it")
+    tc.add_argument("--preset", required=True, help="one of: " + ", ".join(CYCLE_PRESETS))
+    tc.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a setting")
+    tc.add_argument("--out", required=True, help="output folder")
+    tc.set_defaults(func=cmd_train_cycle)
+
+    cd = sub.add_parser("cycle-defaults", help="build the CycleGAN page's shipped 2D runs")
+    cd.add_argument("--out", default="pretrained/", help="output folder (default pretrained/)")
+    cd.set_defaults(func=cmd_cycle_defaults)
+
+    ts = sub.add_parser("typeset-digits", help="render the typeset digits (needs the font file)")
+    ts.add_argument("--font", default="/usr/share/fonts/truetype/nanum/NanumGothic.ttf", help="a .ttf file")
+    ts.set_defaults(func=cmd_typeset_digits)
     return p
 
 

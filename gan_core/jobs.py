@@ -113,6 +113,9 @@ class Job:
             self.step = stats.step
         elif kind == "snapshot":
             self.snapshots.append(payload)
+        elif kind == "restart":  # its cluster worker died: the run starts again from step 0
+            self.history = {c: [] for c in HISTORY_COLUMNS}
+            self.snapshots, self.step = [], 0
         elif kind == "state" and not self.done:
             now = time.monotonic()
             if payload == "running":

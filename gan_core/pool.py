@@ -28,7 +28,7 @@ from gan_core.store import RunStore
 from gan_core.train import HISTORY_COLUMNS, RunResult
 
 log = logging.getLogger(__name__)
-ISOLATIONS = ("thread", "process")
+ISOLATIONS = ("thread", "process", "ray")
 
 
 
@@ -92,16 +92,19 @@ class JobPool:
     """Background trainings with single flight, fair time-sharing and class limits (module doc).
 
     ``isolation="thread"`` trains in this process (tests, the CLI); ``"process"`` gives each
-    worker its own training process (``gan_core.worker``): the app server uses it.
+    worker its own training process (``gan_core.worker``): the app server uses it. ``"ray"``
+    trains on the Ray cluster at ``ray_address`` through one ``gan_core.cluster.RayBackend``.
     """
 
     def __init__(self, store: RunStore | None = None, workers: int | None = None, keep_jobs: int = 64,
-                 isolation: str = "thread", limits: ClassLimits | None = None):
+                 isolation: str = "thread", limits: ClassLimits | None = None, ray_address: str = ""):
         if isolation not in ISOLATIONS:
             raise ValueError(f"isolation must be one of {ISOLATIONS}, not {isolation!r}")
         self.isolation = isolation
         self.store = store or RunStore()
-        self.workers = max(1, workers or default_workers())
+        self.workers = 1 if isolation == "ray" else max(1, workers or default_workers())
+        self.ray_address = ray_address
+        self.notice = ""  # "" or why the cluster is not used ("cluster.<notice>" in the UI)
         self.limits = limits or env_limits()
         self.keep_jobs = keep_jobs
         self.journal = journal.journal_path()
@@ -115,6 +118,10 @@ class JobPool:
         def on_event(kind: str, key: str, payload: Any) -> None:
             self._on_event(index, kind, key, payload)
 
+        if self.isolation == "ray":
+            from gan_core.cluster import RayBackend
+
+            return RayBackend(on_event, self.store, self.ray_address)
         if self.isolation == "process":
             from gan_core.worker import ProcessWorker
 
@@ -250,14 +257,23 @@ class JobPool:
         """How many runs go before this one on its worker (0 = it is running or done)."""
         if job.state != "queued":
             return 0
-        return len(self._ahead(job))
+        placed = self._placed(job)
+        return placed[0] if placed is not None else len(self._ahead(job))
 
     def eta(self, job: Job) -> float | None:
         """Estimated seconds until ``job`` is finished (None when it already is)."""
         if job.done:
             return None
+        placed = self._placed(job)
+        if placed is not None:
+            return placed[1]
         ahead = sum(min(j.seconds_left(), job.seconds_left()) for j in self._ahead(job))
         return ahead + job.seconds_left()
+
+    def _placed(self, job: Job) -> tuple[int, float] | None:
+        """(runs ahead, seconds to done) from a backend that orders runs itself (the cluster)."""
+        place = getattr(self._backends[job.worker], "place", None) if job.worker >= 0 else None
+        return place(job.key) if place is not None else None
 
     # ---- events from the workers ----------------------------------------------------------
     def _on_event(self, worker: int, kind: str, key: str, payload: Any) -> None:
@@ -322,9 +338,27 @@ def default_pool() -> JobPool:
             from gan_core.shipped import default_packs
 
             isolation = os.environ.get("GAN_CLASSROOM_ISOLATION", "process")
-            _DEFAULT = JobPool(RunStore(shipped=default_packs()),
-                               isolation=isolation if isolation in ISOLATIONS else "process")
+            address = os.environ.get("GAN_CLASSROOM_RAY_ADDRESS", "").strip()
+            _DEFAULT, notice = _cluster_pool(address, default_packs()) if address else (None, "")
+            if _DEFAULT is None:
+                _DEFAULT = JobPool(RunStore(shipped=default_packs()),
+                                   isolation=isolation if isolation in ISOLATIONS[:2] else "process")
+                _DEFAULT.notice = notice
         return _DEFAULT
+
+
+def _cluster_pool(address: str, packs: list) -> tuple[JobPool | None, str]:
+    """A pool training on the Ray cluster at ``address``, or (None, why not): the app then
+    trains on this server and says so (README, "Hosting for a department")."""
+    from gan_core.cluster import ClusterUnavailable, check_shared_folder
+    from gan_core.files import cache_dir
+
+    try:
+        check_shared_folder(cache_dir(), address)
+        return JobPool(RunStore(shipped=packs), isolation="ray", ray_address=address), ""
+    except ClusterUnavailable as err:
+        log.warning("training on this server, not on the Ray cluster at %s: %s", address, err)
+        return None, f"notice_{err.code}"
 
 
 def reset_default_pool(pool: JobPool | None = None) -> None:

@@ -16,6 +16,7 @@ import streamlit as st
 
 from gan_core.config import TrainConfig
 from ui import figures
+from ui.cluster_view import failure_text, pool_notice
 from ui.i18n import current_lang, t
 from ui.session import session_id
 
@@ -57,6 +58,7 @@ def storage_notice() -> None:
     """Say so when finished runs can only be kept in memory (cache folder full or read-only)."""
     if pool().store.notice == "cache_unwritable":
         st.info(t("run.cache_unwritable"), icon=":material/sd_card_alert:")
+    pool_notice(pool())  # a configured cluster this server cannot use
 
 
 def real_points(cfg: TrainConfig) -> np.ndarray | None:
@@ -187,7 +189,7 @@ def status_message(job) -> None:
         st.info(t("run.cancelled"), icon=":material/stop_circle:")
         return
     if job.state == "failed" or r is None:
-        st.error(t("run.failed"), icon=":material/error:")
+        st.error(failure_text(job.error), icon=":material/error:")  # one sentence, its cause if known
         return
     note = r.metrics.get("data_note", "") if isinstance(r.metrics, dict) else ""
     if note.startswith("offline:"):

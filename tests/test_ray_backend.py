@@ -1,0 +1,166 @@
+"""Training through a real local Ray (2 CPUs, started here): the local pool's numbers, one
+task for one config asked by two servers, a killed worker, and the Lab page on the cluster."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # before Ray starts: it never reports home
+
+import numpy as np
+import pytest
+import ray
+
+from gan_core.cluster import RayBackend
+from gan_core.config import PRESETS
+from gan_core.pool import JobPool, default_pool, reset_default_pool
+from gan_core.store import RunStore
+from gan_core.threads import single_thread
+from gan_core.train import HISTORY_COLUMNS
+from tests.apptest import open_page
+from ui.cluster_view import failure_text
+from ui.i18n import t
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def _ray_pool(root) -> JobPool:
+    return JobPool(RunStore(root), isolation="ray", ray_address="auto")
+
+
+def _hub_run(pool: JobPool, key: str) -> dict | None:
+    backend: RayBackend = pool._backends[0]
+    return next((r for r in backend.overview()["runs"] if r["key"] == key), None)
+
+
+def _until(what, timeout=120.0):
+    t_end = time.monotonic() + timeout
+    while time.monotonic() < t_end:
+        value = what()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise TimeoutError("condition not met")
+
+
+def test_tiny_on_ray_gives_the_local_pools_numbers(cluster, tmp_path):
+    """The cluster trains each run on one torch thread (one CPU); torch's sums depend on its
+    thread count, so the local pool is held to one thread too."""
+    cfg = PRESETS["tiny"]
+    local, remote = JobPool(RunStore(tmp_path / "local"), workers=1), _ray_pool(tmp_path / "shared")
+    try:
+        b = remote.submit(cfg, session="s")
+        with single_thread():
+            a = local.wait(local.submit(cfg), 180)
+        remote.wait(b, 180)
+    finally:
+        local.shutdown()
+        remote.shutdown()
+    assert (a.state, b.state) == ("done", "done"), b.error
+    for c in set(HISTORY_COLUMNS) - {"wall"}:
+        np.testing.assert_allclose(b.result.history[c], a.result.history[c], rtol=0, atol=1e-5)
+        # the live view got every step as it trained, not only the finished run
+        np.testing.assert_allclose(b.history[c], b.result.history[c], rtol=0, atol=0)
+    assert len(b.snapshots) == len(a.result.snapshots) == cfg.snapshots
+    last_a, last_b = a.result.snapshots[-1].samples, b.result.snapshots[-1].samples
+    assert np.abs(last_a.astype(int) - last_b.astype(int)).max() <= 1  # uint8 pictures
+    assert b.result.metrics.keys() == a.result.metrics.keys()  # evaluated on the worker
+    # the worker wrote it to the shared folder: another server reads it there, validated
+    again = RunStore(tmp_path / "shared", shipped=[]).get(cfg.key)
+    assert again is not None and again.config == cfg
+
+
+def test_one_config_from_two_servers_is_one_ray_task(cluster, tmp_path):
+    cfg = PRESETS["tiny"].replace(steps=30, snapshots=2, seed=11)
+    one, two = _ray_pool(tmp_path / "runs"), _ray_pool(tmp_path / "runs")
+    try:
+        a = one.submit(cfg, session="ann")
+        assert one.submit(cfg, session="bob") is a  # single flight within a server
+        b = two.submit(cfg, session="cho")  # and across servers: the hub joins it
+        one.wait(a, 120)
+        two.wait(b, 120)
+        run = _hub_run(one, cfg.key)
+        assert run is not None and run["launches"] == 1 and run["replicas"] == 2
+        assert (a.state, b.state) == ("done", "done")
+        np.testing.assert_array_equal(a.result.history["loss_g"], b.result.history["loss_g"])
+        assert list((tmp_path / "runs").glob("*.pt")) == [tmp_path / "runs" / f"{cfg.key}.pt"]
+        three = two.submit(cfg, session="dan")  # finished: read from the shared store, no task
+        assert three.cached and _hub_run(one, cfg.key)["launches"] == 1
+    finally:
+        one.shutdown()
+        two.shutdown()
+
+
+def test_a_killed_worker_is_retried_then_failed_and_leaves_no_entry(cluster, tmp_path):
+    root = tmp_path / "runs"
+    pool = _ray_pool(root)
+    cfg = PRESETS["tiny"].replace(steps=5000, snapshots=4, seed=21)  # far longer than the test
+    try:
+        job = pool.submit(cfg, session="s")
+        for attempt in (0, 1):  # the hub retries once, then gives up
+            run = _until(lambda a=attempt: (r := _hub_run(pool, cfg.key)) and r["attempt"] == a
+                         and r["state"] == "running" and r["step"] >= 5 and r)
+            seen = pool._backends[0]._follow  # what this server has read of the run
+            _until(lambda a=attempt, f=seen: f.get(cfg.key, {}).get("attempt") == a and job.step >= 3)
+            if attempt == 1:
+                # the second attempt's progress replaced the first one's (no steps twice)
+                assert job.history["step"] == list(range(1, len(job.history["step"]) + 1))
+            os.kill(run["pid"], signal.SIGKILL)
+        pool.wait(job, 120)
+    finally:
+        pool.shutdown()
+    assert job.state == "failed" and job.error == "cluster:worker_lost"
+    assert _hub_run(pool, cfg.key)["launches"] == 2
+    assert failure_text(job.error) == t("cluster.failed_worker_lost")  # what the student reads
+    assert list(root.glob("*.pt")) == []  # nothing half-written, nothing cached
+    assert RunStore(root, shipped=[]).get(cfg.key) is None
+
+
+def test_a_missing_shared_folder_keeps_training_on_this_server(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_CLASSROOM_RAY_ADDRESS", "ray://127.0.0.1:10001")
+    monkeypatch.setenv("GAN_CLASSROOM_CACHE", str(tmp_path / "not-mounted"))
+    reset_default_pool(None)
+    try:
+        pool = default_pool()
+        assert pool.isolation != "ray" and pool.notice == "notice_store_missing"
+        for lang in ("ko", "en"):
+            assert t("cluster.notice_store_missing", lang=lang) != "cluster.notice_store_missing"
+    finally:
+        default_pool().shutdown()
+        reset_default_pool(None)
+
+
+def test_the_lab_trains_and_shows_a_run_on_ray(cluster, tmp_path, monkeypatch, clear_st_caches):
+    monkeypatch.setenv("GAN_CLASSROOM_RAY_ADDRESS", "auto")
+    monkeypatch.setenv("GAN_CLASSROOM_CACHE", str(tmp_path))
+    reset_default_pool(None)
+    try:
+        at = open_page("lab", "en", timeout=180)
+        at.selectbox(key="lab_preset").set_value("tiny").run()
+        at.number_input(key="lab_steps").set_value(12)
+        at.slider(key="lab_snapshots").set_value(3)
+        at.run()
+        [b for b in at.button if b.label == t("lab.train", lang="en")][0].click().run()
+        assert not at.exception, at.exception
+        pool = default_pool()
+        assert pool.isolation == "ray" and pool.notice == ""
+        cfg = PRESETS["tiny"].replace(steps=12, snapshots=3)
+        job = pool.peek(cfg)
+        assert job is not None
+        pool.wait(job, 180)
+        assert job.state == "done", job.error
+        assert _hub_run(pool, cfg.key)["launches"] == 1
+        at.run()
+        assert not at.exception, at.exception
+        texts = "\n".join(str(x.value) for x in at.success)
+        assert t("run.done", lang="en", seconds=f"{job.result.seconds:.1f}") in texts
+        assert len(at.image) >= 1 and (tmp_path / "runs" / f"{cfg.key}.pt").is_file()
+    finally:
+        default_pool().shutdown()
+        reset_default_pool(None)

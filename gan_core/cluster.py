@@ -23,7 +23,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gan_core import ENGINE_VERSION
 from gan_core.store import RunStore
 
 log = logging.getLogger(__name__)
@@ -134,8 +133,9 @@ class RayBackend:
         if not store.disk_ok:
             raise ClusterUnavailable("store_missing", str(store.root))
         self.store_id = shared_store_id(store.root)
-        from gan_core.cluster_hub import get_hub
+        from gan_core.cluster_hub import code_version, get_hub
 
+        self.code = code_version()
         self.hub = get_hub(retries_from_env() if retries is None else retries)
         self.replica = uuid.uuid4().hex
         self._follow: dict[str, dict[str, Any]] = {}
@@ -153,7 +153,7 @@ class RayBackend:
     # ---- the pool's side (same as gan_core.worker.ProcessWorker) -------------------------------
     def start(self, cfg, estimate: float) -> None:
         spec = {"config": cfg.to_dict(), "root": str(self.store.root), "store_id": self.store_id,
-                "cap_mb": self.store.cap_bytes / 2**20, "engine": ENGINE_VERSION}
+                "cap_mb": self.store.cap_bytes / 2**20, "engine": self.code}
         try:
             self._call("submit", cfg.key, spec, float(estimate), int(cfg.steps), self.replica)
         except Exception as err:

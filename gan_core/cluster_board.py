@@ -11,7 +11,9 @@ replica and every training task talks to. Kept apart so its rules can be tested 
 * **Interest.** A run goes on while at least one replica still wants it; when the last one
   leaves, the training task is told to stop at its next report.
 * **Attempts.** A task whose worker or machine dies is started again from step 0 while retries
-  are left (its events start over with the new attempt), and fails after that.
+  are left (its events start over with the new attempt), and fails after that. A task whose
+  worker dies before it reported anything (Ray may hand a task to a worker that is already
+  dying) is started again without using a retry, up to ``FALSE_STARTS`` times.
 * **Progress** is kept as events (step stats, snapshot bytes) per attempt, until the run ends;
   replicas read them with a cursor. A finished run keeps only its outcome for a while.
 """
@@ -28,6 +30,7 @@ from gan_core.slicer import priority, remaining_seconds
 ENDED = ("done", "failed", "cancelled", "diverged")
 KEEP_ENDED_SECONDS = 600.0  # how long a finished run's outcome stays for late readers
 KEEP_ENDED_MAX = 500
+FALSE_STARTS = 3  # deaths before a task's first report that cost no retry (a worker already dying)
 
 
 @dataclass
@@ -43,6 +46,7 @@ class Entry:
     state: str = "queued"  # queued | starting | running | done | failed | cancelled | diverged
     attempt: int = 0
     launches: int = 0  # how many training tasks were started for it
+    false_starts: int = 0
     events: list[tuple[str, Any]] = field(default_factory=list)
     step: int = 0
     pid: int | None = None  # the process training it (for a teacher, and for the kill test)
@@ -190,6 +194,10 @@ class Board:
         entry = self.runs.get(key)
         if entry is None or entry.attempt != attempt or entry.state in ENDED:
             return False
+        if entry.state == "starting" and entry.false_starts < FALSE_STARTS and not entry.stop:
+            entry.false_starts += 1
+            entry.state = "queued"  # same attempt: it never began
+            return True
         if entry.stop or entry.attempt >= self.retries:
             if entry.stop:
                 self._end(entry, "cancelled")

@@ -18,6 +18,8 @@
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import os
 import threading
@@ -35,6 +37,21 @@ HUB_NAME = "gan-classroom-hub-1"  # the number changes when the hub's methods ch
 STORE_ID_FILE = ".gan-classroom-store-id"
 REPORT_SECONDS = 0.25
 CAPACITY_SECONDS = 5.0  # how often the hub looks at the cluster's CPUs
+
+
+@functools.cache
+def code_version() -> str:
+    """ENGINE_VERSION and a digest of the engine's source files. A worker whose checkout
+    differs from the app server's refuses runs (``engine_mismatch``): it could write runs the
+    server cannot read, or other numbers under the same key. Computed once per process, about
+    when its modules were imported."""
+    from gan_core import ENGINE_VERSION
+
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return f"{ENGINE_VERSION}:{digest.hexdigest()[:16]}"
 
 
 def read_store_id(root: Path) -> str:
@@ -59,14 +76,13 @@ def train_on_worker(key: str, attempt: int, spec: dict[str, Any]) -> dict[str, A
     """Train ``spec["config"]`` on this worker and store it in the shared folder (module doc)."""
     import torch
 
-    from gan_core import ENGINE_VERSION
     from gan_core.config import from_dict
     from gan_core.evaluate import evaluate_run
     from gan_core.payload import snapshot_to_tree, to_bytes, to_payload
     from gan_core.store import RunStore
     from gan_core.train import HISTORY_COLUMNS, Trainer
 
-    if spec.get("engine") != ENGINE_VERSION:
+    if spec.get("engine") != code_version():
         return {"status": "error", "code": "engine_mismatch"}
     root = Path(spec["root"])
     if not root.is_dir() or read_store_id(root) != spec.get("store_id"):

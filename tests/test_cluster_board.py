@@ -1,6 +1,6 @@
 """The cluster hub's bookkeeping (gan_core/cluster_board.py) without Ray: single flight across
 replicas, the fair order, places in line, interest, retries after a dead worker, forgetting."""
-from gan_core.cluster_board import KEEP_ENDED_SECONDS, Board
+from gan_core.cluster_board import FALSE_STARTS, KEEP_ENDED_SECONDS, Board
 
 
 class Clock:
@@ -113,3 +113,18 @@ def test_outcomes_and_forgetting():
     clock.now += KEEP_ENDED_SECONDS + 1
     board.prune()
     assert board.runs == {}
+
+
+def test_a_worker_that_dies_before_the_run_began_costs_no_retry():
+    board, _ = _board(retries=0)
+    _submit(board, "k", 10)
+    for _ in range(FALSE_STARTS):  # handed to a dying worker: started again, same attempt
+        board.to_launch()
+        assert board.crashed("k", 0) is True
+        assert (board.runs["k"].state, board.runs["k"].attempt) == ("queued", 0)
+    board.to_launch()
+    assert board.crashed("k", 0) is False and board.runs["k"].state == "failed"  # not forever
+    _submit(board, "r", 10)
+    board.to_launch()
+    board.push("r", 0, 5, "n", [])  # it began: a death now is a real loss (no retries left)
+    assert board.crashed("r", 0) is False and board.runs["r"].error == "worker_lost"

@@ -14,9 +14,10 @@ training processes), then:
 Efficiency is Ray's runs per minute over the local pool's at the same N. The per-run cost is
 CPU-seconds per run on Ray (N x wall / runs), the figure the README's department estimate uses.
 
-Then ``--kills`` (10) times on the 2-CPU cluster: a ``tiny`` run is started and its worker is
-SIGKILLed at a random moment between its first step and the end of its evaluation and write
-(the hub retries once). Afterwards every entry in the shared folder must load and validate:
+Then on the 2-CPU cluster, until ``--kills`` (10) kills have hit a working task: a ``tiny`` run
+is started and its worker is SIGKILLed at a random moment between its first step and the end
+of its evaluation and write (the hub retries once; a run already done is left alone).
+Afterwards every entry in the shared folder must load and validate:
 "corrupt" counts those that do not, "temp files" the temp files a kill during a write left
 (never read as entries).
 
@@ -94,8 +95,8 @@ def measure(n_cpus: int, runs: int, backend: str, salt: int, preset: str = "tiny
 
 
 def kill_check(kills: int, seed: int = 0) -> tuple[int, int, int, int, int]:
-    """(kills that hit a running task, corrupt entries, temp files left, runs finished, runs
-    failed) after ``kills`` runs, each with one kill planned at a random moment."""
+    """(kills that hit a working task, corrupt entries, temp files left, runs done, runs failed)
+    after runs with one kill each planned at a random moment, until ``kills`` kills hit."""
     import ray
 
     from gan_core.store import RunStore
@@ -108,7 +109,9 @@ def kill_check(kills: int, seed: int = 0) -> tuple[int, int, int, int, int]:
         pool = JobPool(RunStore(root, shipped=[]), isolation="ray", ray_address="auto")
         backend = pool._backends[0]
         try:
-            for i in range(kills):
+            for i in range(3 * kills):  # until ``kills`` kills hit a working task
+                if landed >= kills:
+                    break
                 cfg = PRESETS["tiny"].replace(seed=SEED0 + 5000 + i)
                 job = pool.submit(cfg)
                 t_end = time.monotonic() + 120
@@ -119,7 +122,7 @@ def kill_check(kills: int, seed: int = 0) -> tuple[int, int, int, int, int]:
                         break
                     time.sleep(0.05)
                 # tiny trains ~3 s and evaluates ~2 s on one core here: anywhere in that span
-                time.sleep(rng.uniform(0.0, 6.0))
+                time.sleep(rng.uniform(0.0, 4.5))
                 now = next((r for r in backend.overview()["runs"] if r["key"] == cfg.key), None)
                 if now and now["state"] == "running" and now["pid"] == run["pid"]:
                     os.kill(run["pid"], signal.SIGKILL)  # (a worker that is done is left alone)
@@ -158,9 +161,10 @@ def main(argv: list[str] | None = None) -> int:
               flush=True)
     if args.kills:
         landed, corrupt, temps, done, failed = kill_check(args.kills)
-        print(f"kill check: {args.kills} runs, {landed} workers killed while training, evaluating or "
-              f"writing -> {done} runs done, {failed} failed, {corrupt} corrupt entries, "
-              f"{temps} temp files left", flush=True)
+        print(f"kill check: {landed} workers killed while training, evaluating or writing "
+              f"({done + failed} runs) -> {done} runs done (after a retry, or before the kill), "
+              f"{failed} failed, "
+              f"{corrupt} corrupt entries, {temps} temp files left", flush=True)
     if 1 in ray_rpm and 2 in ray_rpm:
         print(f"scaling 2 vs 1 CPU: {ray_rpm[2] / ray_rpm[1]:.2f} x")
     return 0

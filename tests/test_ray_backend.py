@@ -19,6 +19,7 @@ from gan_core.store import RunStore
 from gan_core.threads import single_thread
 from gan_core.train import HISTORY_COLUMNS
 from tests.apptest import open_page
+from ui import teacher_gate as tg
 from ui.cluster_view import failure_text
 from ui.i18n import t
 
@@ -39,7 +40,7 @@ def _hub_run(pool: JobPool, key: str) -> dict | None:
     return next((r for r in backend.overview()["runs"] if r["key"] == key), None)
 
 
-def _until(what, timeout=120.0):
+def _until(what, timeout=60.0):
     t_end = time.monotonic() + timeout
     while time.monotonic() < t_end:
         value = what()
@@ -161,6 +162,14 @@ def test_the_lab_trains_and_shows_a_run_on_ray(cluster, tmp_path, monkeypatch, c
         texts = "\n".join(str(x.value) for x in at.success)
         assert t("run.done", lang="en", seconds=f"{job.result.seconds:.1f}") in texts
         assert len(at.image) >= 1 and (tmp_path / "runs" / f"{cfg.key}.pt").is_file()
+        # the teacher's view says where trainings run, for the whole cluster
+        monkeypatch.setenv(tg.ENV, "owl-lantern-42")
+        teacher = open_page("teacher", "en", timeout=180)
+        teacher.text_input(key=tg.INPUT).input("owl-lantern-42")
+        next(b for b in teacher.button if b.label == t("teacher.unlock", lang="en")).click().run()
+        captions = [c.value for c in teacher.caption]
+        assert t("cluster.line", lang="en", address="auto", nodes=1, cpus=2) in captions
+        assert t("cluster.counts", lang="en", running=0, queued=0) in captions
     finally:
         default_pool().shutdown()
         reset_default_pool(None)

@@ -30,6 +30,7 @@ POLL_SECONDS = 0.25
 CALL_TIMEOUT = 60.0  # seconds a call to the hub may take before the cluster counts as gone
 ADDRESS_ENV = "GAN_CLASSROOM_RAY_ADDRESS"
 RETRIES_ENV = "GAN_CLASSROOM_RAY_RETRIES"
+CPUS_ENV = "GAN_CLASSROOM_RAY_CPUS"  # CPUs of a `local` head (default: all of this machine's)
 _CONNECT_LOCK = threading.Lock()
 
 
@@ -73,10 +74,12 @@ def _start_local(ray) -> None:
     would die when that script run ends. So they are started on a thread that lives as long as
     the app."""
     ready, failed = threading.Event(), []
+    raw = os.environ.get(CPUS_ENV, "").strip()
+    cpus = int(raw) if raw.isdigit() and int(raw) > 0 else None
 
     def hold() -> None:
         try:
-            ray.init(include_dashboard=False, log_to_driver=False)
+            ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False)
         except Exception as err:
             failed.append(err)
         ready.set()

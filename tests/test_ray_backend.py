@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # before Ray starts: it never reports home
 
@@ -22,6 +25,8 @@ from tests.apptest import open_page
 from ui import teacher_gate as tg
 from ui.cluster_view import failure_text
 from ui.i18n import t
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +178,33 @@ def test_the_lab_trains_and_shows_a_run_on_ray(cluster, tmp_path, monkeypatch, c
     finally:
         default_pool().shutdown()
         reset_default_pool(None)
+
+
+LOCAL_SCRIPT = """
+import threading
+from gan_core.config import PRESETS
+from gan_core.pool import default_pool, run_sync
+
+box = {}
+# made on a thread that then ends, as a Streamlit script run does: the Ray head it starts
+# must outlive that thread
+maker = threading.Thread(target=lambda: box.update(pool=default_pool()))
+maker.start()
+maker.join()
+pool = box["pool"]
+assert pool.isolation == "ray", pool.notice
+result = run_sync(PRESETS["tiny"].replace(steps=6, snapshots=2), pool)
+print("trained", result.status, len(result.history["step"]), flush=True)
+"""
+
+
+def test_local_address_starts_a_head_that_outlives_its_thread(tmp_path):
+    """GAN_CLASSROOM_RAY_ADDRESS=local: the app starts its own Ray head (in a fresh process,
+    2 CPUs), trains on it, and takes it down when it exits."""
+    env = dict(os.environ, GAN_CLASSROOM_RAY_ADDRESS="local", GAN_CLASSROOM_RAY_CPUS="2",
+               GAN_CLASSROOM_CACHE=str(tmp_path), PYTHONPATH=str(ROOT), RAY_USAGE_STATS_ENABLED="0")
+    done = subprocess.run([sys.executable, "-c", LOCAL_SCRIPT], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "trained ok 6" in done.stdout
+    assert len(list((tmp_path / "runs").glob("*.pt"))) == 1

@@ -107,7 +107,7 @@ def build(kind: str, out_dir: Path = PRETRAINED, command: str = "", log: Callabl
         "command": command or f"python -m gan_core {'atlas' if kind == 'atlas' else 'mode-defaults'} build",
         "config": described,
         "data": ("MNIST 5k subset shipped in gan_core/assets" if kind == "atlas"
-                 else "2D toy sets (ring8, grid25, spiral)"),
+                 else "2D toy sets (ring8, grid25, spiral) and the example drawing (three blobs)"),
         "kept": kept,
         "runs": {r.config.key: {"config": r.config.to_dict(), "status": r.status,
                                 "seconds": round(r.seconds, 1), "quality": _quality(r)} for r in results},

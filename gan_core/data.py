@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gan_core import drawing
 from gan_core.files import cache_dir
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -107,7 +108,11 @@ GRID_SIGMA = 0.05
 
 
 def toy_modes(name: str) -> np.ndarray:
-    """Mode centres (M x 2) of a toy set; the spiral is a curve, sampled at 100 points."""
+    """Mode centres (M x 2) of a toy set; the spiral is a curve, sampled at 100 points; a
+    drawing's modes are its groups of touching cells, at their centres of mass."""
+    if drawing.is_drawn(name):
+        points, group = toy_support(name)
+        return np.stack([points[group == m].mean(0) for m in range(int(group.max()) + 1)])
     if name == "ring8":
         ang = 2 * math.pi * np.arange(RING_MODES) / RING_MODES
         return np.stack([RING_RADIUS * np.cos(ang), RING_RADIUS * np.sin(ang)], 1)
@@ -122,7 +127,21 @@ def toy_modes(name: str) -> np.ndarray:
 
 
 def toy_sigma(name: str) -> float:
+    if drawing.is_drawn(name):
+        return drawing.SIGMA
     return {"ring8": RING_SIGMA, "grid25": GRID_SIGMA, "spiral": 0.05}[name]
+
+
+def toy_support(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(points P x 2, mode index of each point): where the set's samples are centred. For the
+    built-in sets these are the mode centres themselves; for a drawing, its filled cells
+    (gan_core.drawing says how touching cells make one mode)."""
+    if drawing.is_drawn(name):
+        cells = drawing.decode(name[len(drawing.NAME_PREFIX):])
+        points = np.array([drawing.cell_xy(i, j) for i, j in cells], dtype=np.float64)
+        return points, np.array(drawing.groups(cells), dtype=np.int64)
+    modes = toy_modes(name)
+    return modes, np.arange(len(modes), dtype=np.int64)
 
 
 def _spiral(t: np.ndarray) -> np.ndarray:
@@ -137,7 +156,7 @@ def sample_toy(name: str, n: int, rng: np.random.Generator) -> np.ndarray:
         t = rng.uniform(0.25, 1.0, size=n)
         pts = _spiral(t) + rng.normal(0, toy_sigma(name), size=(n, 2))
         return pts.astype(np.float32)
-    modes = toy_modes(name)
-    idx = rng.integers(0, len(modes), size=n)
-    pts = modes[idx] + rng.normal(0, toy_sigma(name), size=(n, 2))
+    centres = toy_support(name)[0]  # a drawing: a filled cell picked uniformly
+    idx = rng.integers(0, len(centres), size=n)
+    pts = centres[idx] + rng.normal(0, toy_sigma(name), size=(n, 2))
     return pts.astype(np.float32)

@@ -8,6 +8,7 @@ With D(x) = sigmoid(l):  -log D(x) = softplus(-l)  and  -log(1 - D(x)) = softplu
 * generator, ``nonsat``: maximise log D(G(z)), i.e. minimise softplus(-l_fake).
 * ``hinge`` and ``wgan-gp``: the usual hinge and Wasserstein losses (gradient penalty is added
   in the training step, which owns D).
+* R1 (any loss): a penalty on the slope of D's logit at real data, added in D's step.
 """
 from __future__ import annotations
 
@@ -46,3 +47,13 @@ def gradient_penalty(d, real: torch.Tensor, fake: torch.Tensor, y=None, weight: 
     (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
     norm = grad.flatten(1).norm(dim=1)
     return weight * ((norm - 1) ** 2).mean()
+
+
+def r1_penalty(logit_real: torch.Tensor, real: torch.Tensor, weight: float) -> torch.Tensor:
+    """R1 (Mescheder, Geiger and Nowozin, 2018): weight / 2 * E[|grad_x D(x)|^2] at real data.
+
+    ``real`` must have been made to require grad before D saw it. A D that is flat around the
+    real points cannot push G's samples past them: they settle on the data instead of
+    circling it, which is why the penalty helps a GAN converge."""
+    (grad,) = torch.autograd.grad(logit_real.sum(), real, create_graph=True)
+    return 0.5 * weight * grad.pow(2).flatten(1).sum(1).mean()

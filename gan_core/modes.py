@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gan_core.data import toy_modes, toy_sigma
+from gan_core.data import toy_sigma, toy_support
 
 HQ_SIGMAS = 3.0  # "high quality" radius, in standard deviations of a mode
 TOY_METRIC_SAMPLES = 2500  # the literature's sample count (matches a toy snapshot)
@@ -58,26 +58,34 @@ def nearest_mode(points: np.ndarray, modes: np.ndarray) -> tuple[np.ndarray, np.
     return idx, np.sqrt(d2[np.arange(len(pts)), idx])
 
 
-def mode_stats(points: np.ndarray, modes: np.ndarray, sigma: float) -> ToyModeStats:
+def mode_stats(points: np.ndarray, modes: np.ndarray, sigma: float,
+               groups: np.ndarray | None = None) -> ToyModeStats:
     """Modes captured and high-quality share of ``points`` for Gaussian modes of std ``sigma``.
 
-    Points that are NaN/inf count as low quality (a diverged generator captures nothing).
+    ``groups`` (optional, one per row of ``modes``): several centres make one mode (a drawn
+    shape); a point counts for the mode of its nearest centre. Points that are NaN/inf count
+    as low quality (a diverged generator captures nothing).
     """
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     finite = np.isfinite(pts).all(1)
     idx, dist = nearest_mode(pts[finite], modes)
+    if groups is not None:
+        idx = np.asarray(groups, dtype=np.int64)[idx]
+    n_modes = len(modes) if groups is None else int(np.max(groups)) + 1
     hq = dist <= HQ_SIGMAS * sigma
-    counts = np.bincount(idx[hq], minlength=len(modes)).astype(np.int64)
+    counts = np.bincount(idx[hq], minlength=n_modes).astype(np.int64)
     n = len(pts)
     return ToyModeStats(
-        n_modes=len(modes), captured=int((counts > 0).sum()),
+        n_modes=n_modes, captured=int((counts > 0).sum()),
         hq_share=float(hq.sum() / n) if n else 0.0, counts=counts, n_points=n,
     )
 
 
 def toy_stats(dataset: str, points: np.ndarray) -> ToyModeStats:
-    """``mode_stats`` with a toy set's own geometry (ring8, grid25, spiral)."""
-    return mode_stats(points, toy_modes(dataset), toy_sigma(dataset))
+    """``mode_stats`` with a toy set's own geometry (ring8, grid25, spiral, or a drawing's
+    "drawn:<code>", whose modes are its groups of touching cells)."""
+    centres, groups = toy_support(dataset)
+    return mode_stats(points, centres, toy_sigma(dataset), groups)
 
 
 def run_mode_series(dataset: str, snapshots) -> dict[str, np.ndarray]:
@@ -106,7 +114,7 @@ def visited_modes(dataset: str, snapshots) -> np.ndarray:
 # ---- toy runs in the job pool --------------------------------------------------------------
 def evaluate_toy_run(result) -> dict:
     """Final-snapshot mode numbers of a toy run (``gan_core.evaluate`` stores them with the run)."""
-    ds = result.config.dataset
+    ds = result.config.toy_set
     final = toy_stats(ds, result.snapshots[-1].samples)
     return {"modes": final.n_modes, "modes_captured": final.captured, "hq_share": round(final.hq_share, 4)}
 
@@ -179,12 +187,16 @@ STUDIES: dict[str, tuple[tuple[str, str | None], ...]] = {
     "ring8": (("ring8-minimax-highlr", None), ("ring8-nonsat", "ring8-minimax-highlr"),
               ("ring8-lowlr-ema", "ring8-nonsat"), ("ring8-pacgan", "ring8-lowlr-ema"),
               ("ring8-wide-ema", "ring8-lowlr-ema"),
-              ("ring8-unrolled", "ring8-nonsat")),
+              ("ring8-unrolled", "ring8-nonsat"),
+              ("ring8-cosine", "ring8-lowlr-ema"), ("ring8-r1", "ring8-cosine")),
     "grid25": (("grid25-minimax-highlr", None), ("grid25-nonsat", "grid25-minimax-highlr"),
                ("grid25-lowlr-ema", "grid25-nonsat"), ("grid25-pacgan", "grid25-lowlr-ema"),
-               ("grid25-unrolled", "grid25-nonsat")),
+               ("grid25-unrolled", "grid25-nonsat"),
+               ("grid25-cosine", "grid25-lowlr-ema"), ("grid25-r1", "grid25-cosine")),
     "spiral": (("spiral-minimax-highlr", None), ("spiral-nonsat", "spiral-minimax-highlr"),
                ("spiral-lowlr-ema", "spiral-nonsat")),
+    # the student's drawing (the presets hold an example; the page puts the drawing in)
+    "drawn": (("drawn-nonsat", None), ("drawn-r1", "drawn-nonsat")),
 }
 
 

@@ -17,7 +17,7 @@ import inspect
 import textwrap
 from collections.abc import Callable
 
-from gan_core import ENGINE_VERSION, batches, config, data, export, losses, models, train
+from gan_core import ENGINE_VERSION, batches, config, data, drawing, export, losses, models, train
 from gan_core.config import TrainConfig
 from gan_core.source import model_classes, snippet
 
@@ -55,7 +55,8 @@ def _imports() -> str:
 def _settings(cfg: TrainConfig, text: Text) -> str:
     values = "".join(f"    {k}={v!r},\n" for k, v in cfg.to_dict().items())
     return (_comment(text("settings_comment")) + f"ENGINE_VERSION = {ENGINE_VERSION!r}\n"
-            + _assignment(config, "IMAGE_DATASETS") + "\n\n" + _src(TrainConfig) + "\n\n"
+            + _assignment(config, "IMAGE_DATASETS") + _assignment(config, "LATE_FIELDS") + "\n\n"
+            + _src(TrainConfig) + "\n\n"
             + f"cfg = TrainConfig(\n{values})\nprint(cfg)\n")
 
 
@@ -91,9 +92,21 @@ def _toy_data(text: Text) -> str:
     """The 2D point sets: a pool of TOY_POOL points drawn with numpy seeded by ``cfg.seed``."""
     consts = (_assignment(batches, "TOY_POOL") + _assignment(data, "RING_RADIUS, RING_SIGMA, RING_MODES")
               + _assignment(data, "GRID_SIGMA"))
-    funcs = (data.toy_modes, data.toy_sigma, data._spiral, data.sample_toy, batches.Batches,
-             batches.training_batches)
-    return _comment(text("data_toy_comment")) + consts + "\n\n" + "\n\n".join(_src(f) for f in funcs)
+    funcs = (data.toy_modes, data.toy_sigma, data.toy_support, data._spiral, data.sample_toy,
+             batches.Batches, batches.training_batches)
+    return (_comment(text("data_toy_comment")) + _drawing() + "\n\n" + consts + "\n\n"
+            + "\n\n".join(_src(f) for f in funcs))
+
+
+def _drawing() -> str:
+    """What the 2D sets need of gan_core.drawing (a drawn set's cells and modes)."""
+    names = ("SIDE", "EXTENT", "SPACING", "SIGMA", "MAX_CODE", "NBYTES", "NAME_PREFIX")
+    funcs = (drawing.decode, drawing.cell_xy, drawing.groups, drawing.is_drawn, drawing.set_name)
+    return ("import base64\nimport binascii\nimport zlib\n\n"
+            + "".join(_assignment(drawing, n) for n in names) + "\n\n" + _src(drawing.DrawingError)
+            + "\n\n" + "\n\n".join(_src(f) for f in funcs) + "\n\n"
+            + "drawing = SimpleNamespace(" + ", ".join(f"{f.__name__}={f.__name__}" for f in funcs)
+            + ", SIGMA=SIGMA, NAME_PREFIX=NAME_PREFIX, DrawingError=DrawingError)\n")
 
 
 def _groups(text: Text) -> str:
@@ -114,6 +127,7 @@ def _models(cfg: TrainConfig) -> str:
 
 def _losses(cfg: TrainConfig, text: Text) -> str:
     funcs = [losses.d_loss, losses.g_loss] + ([losses.gradient_penalty] if cfg.loss == "wgan-gp" else [])
+    funcs += [losses.r1_penalty] if cfg.r1 > 0 else []
     names = ", ".join(f"{f.__name__}={f.__name__}" for f in funcs)
     return ("\n\n".join(_src(f) for f in funcs) + "\n\n" + _comment(text("losses_comment"))
             + f"losses = SimpleNamespace({names})\n")
@@ -154,7 +168,7 @@ def _toy_samples(text: Text) -> str:
     return (_comment(text("samples_toy_comment")) + "from PIL import Image, ImageDraw\n\n"
             + _assignment(export, "TOY_EXTENT") + "\n\n" + _src(export.toy_picture) + "\n\n"
             "points = trainer.sample(trainer.fixed_z).numpy()\n"
-            "real = sample_toy(cfg.dataset, 600, np.random.default_rng(0))\n"
+            "real = sample_toy(cfg.toy_set, 600, np.random.default_rng(0))\n"
             "picture = Image.fromarray(toy_picture(points, real))\n"
             "picture.save('samples.png')\n"
             f"print({text('done')!r})\n"

@@ -139,6 +139,7 @@ class Trainer:
         self.opt_d = torch.optim.Adam(self.d.parameters(), lr=cfg.lr_d, betas=betas, fused=True)
         self.g_params = list(self.g.parameters())
         self.d_params = list(self.d.parameters())
+        self.steps_done = 0  # G updates so far (the lr schedule reads it)
         self.ema_g = copy.deepcopy(self.g).eval() if cfg.ema > 0 else None
         # one forward of D over real+fake together is faster, but only where batch statistics
         # don't couple the two halves
@@ -174,10 +175,14 @@ class Trainer:
     def d_update(self, real, y_real, fake, y_fake) -> tuple[float, float, float]:
         """One discriminator step. Returns (loss, mean D(x), grad norm)."""
         cfg = self.cfg
+        if cfg.r1 > 0:
+            real = real.detach().requires_grad_(True)  # R1 needs D's slope at the real points
         lr_, lf_ = self.d_logits(real, y_real, fake, y_fake)
         loss = losses.d_loss(cfg.loss, lr_, lf_)
         if cfg.loss == "wgan-gp":
             loss = loss + losses.gradient_penalty(self.d, real, fake, y_real, GP_WEIGHT)
+        if cfg.r1 > 0:
+            loss = loss + losses.r1_penalty(lr_, real, cfg.r1)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_d.step()
@@ -236,6 +241,12 @@ class Trainer:
     def step(self) -> tuple[float, float, float, float, float, float]:
         """k D updates then one G update: (loss_d, loss_g, d_real, d_fake, grad_d, grad_g)."""
         cfg = self.cfg
+        if cfg.lr_schedule == "cosine":  # both lrs fall from their set values to 0 over the run
+            f = 0.5 * (1.0 + math.cos(math.pi * self.steps_done / cfg.steps))
+            for opt, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
+                for group in opt.param_groups:
+                    group["lr"] = lr * f
+        self.steps_done += 1
         loss_d_sum = 0.0
         fake = y_fake = None
         for j in range(cfg.k):

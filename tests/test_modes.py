@@ -115,7 +115,7 @@ def test_every_study_preset_exists_and_bases_are_in_the_study():
         names = [n for n, _ in study]
         for name, base in study:
             assert PRESETS[name].dataset == dataset
-            assert PRESETS[name].steps <= 3000
+            assert PRESETS[name].steps <= 8000  # a minute at most on 2 cores (bench/mode_collapse.py)
             assert base is None or base in names
     for name in modes.DIGIT_PRESETS:
         assert PRESETS[name].is_image

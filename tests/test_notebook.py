@@ -13,7 +13,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from gan_core import batches, data, losses, models, notebook, train
+from gan_core import batches, data, drawing, losses, models, notebook, train
 from gan_core.config import PRESETS
 from gan_core.train import Trainer
 from ui.i18n import t
@@ -77,12 +77,17 @@ def test_tiny_notebook_cells_write_the_apps_history(tmp_path):
     _check_same_numbers(tmp_path, cfg)
 
 
+THREE_BLOBS = drawing.encode([(8, 8), (9, 8), (24, 9), (16, 25), (16, 26)])
+
+
 @pytest.mark.parametrize("name,changes", [
     ("quick", dict(steps=4, snapshots=2)),  # look-alike groups (k-means), half-width DCGAN, EMA
     ("cgan", dict(steps=3, snapshots=2, k=2, loss="wgan-gp", unroll=1)),  # labels, k, GP, unrolled D
     ("seed-book", dict(steps=3, snapshots=2, batch=64, pack=2, mbstd=True, loss="minimax")),
     ("ring8-unrolled", dict(steps=6, snapshots=2, ema=0.9)),  # a 2D set: numpy's pool, toy MLPs
     ("grid25-pacgan", dict(steps=4, snapshots=2, dataset="spiral")),
+    ("ring8", dict(steps=5, snapshots=2, r1=1.0, lr_schedule="cosine")),  # R1 and the lr schedule
+    ("ring8", dict(steps=4, snapshots=2, dataset="drawn", drawn=THREE_BLOBS)),  # a drawing
 ])
 def test_other_recipes_reproduce_too(tmp_path, name, changes):
     cfg = PRESETS[name].replace(**changes)

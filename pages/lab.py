@@ -6,6 +6,7 @@ from gan_core.config import (
     IMAGE_ARCHS,
     IMAGE_DATASETS,
     LOSSES,
+    LR_SCHEDULES,
     PRESETS,
     SPECS,
     TOY_ARCHS,
@@ -50,7 +51,9 @@ with settings:
     st.subheader(t("lab.settings"))
     st.selectbox(t("lab.preset"), list(PRESETS), key="lab_preset", on_change=_load_preset,
                  format_func=params.preset_labeller(), help=t("lab.preset_help"))
-    st.selectbox(t("lab.dataset"), DATASETS, key=K("dataset"), format_func=option_label("lab.ds_"))
+    # a drawing is made on the mode-collapse page; the Lab offers it only for a run that has one
+    shown = [d for d in DATASETS if d != "drawn" or st.session_state.get(K("dataset")) == "drawn"]
+    st.selectbox(t("lab.dataset"), shown, key=K("dataset"), format_func=option_label("lab.ds_"))
     is_image = st.session_state[K("dataset")] in IMAGE_DATASETS
     arch_options = IMAGE_ARCHS if is_image else TOY_ARCHS
     if st.session_state.get(K("arch")) not in arch_options:
@@ -93,6 +96,11 @@ with settings:
         c2.number_input(t("lab.unroll"), **_spec_range("unroll"), step=1, key=K("unroll"),
                         help=t("lab.unroll_help"))
         c3.checkbox(t("lab.mbstd"), key=K("mbstd"), help=t("lab.mbstd_help"))
+        c1, c2 = st.columns(2)
+        c1.selectbox(t("lab.lr_schedule"), LR_SCHEDULES, key=K("lr_schedule"),
+                     format_func=option_label("lab.lr_schedule_"), help=t("lab.lr_schedule_help"))
+        c2.number_input(t("lab.r1"), **_spec_range("r1"), step=0.5, format="%.2f", key=K("r1"),
+                        help=t("lab.r1_help"))
 
     chosen, problem = params.config_from_widgets(P, PRESETS[st.session_state["lab_preset"]])
     atlas_view.marker(chosen)

@@ -1,11 +1,11 @@
 """Mode collapse lab: cause it, watch it, measure it, try the remedies (2D sets and digits)."""
 import streamlit as st
 
-from gan_core import modes
+from gan_core import drawing, modes
 from gan_core.config import PRESETS, SPECS, ConfigError, from_dict
 from gan_core.data import toy_sigma
+from ui import draw_view, mode_view, run_view
 from ui import mode_figures as mf
-from ui import mode_view, run_view
 from ui.i18n import option_label, t
 from ui.params import explain
 
@@ -24,31 +24,44 @@ tab_toy, tab_digits = st.tabs([t("mode_collapse.tab_toy"), t("mode_collapse.tab_
 # ---- 2D sets ------------------------------------------------------------------------------
 with tab_toy:
     c1, c2 = st.columns([2, 1])
-    dataset = c1.segmented_control(t("mode_collapse.dataset"), list(modes.STUDIES), default="ring8",
+    dataset = c1.segmented_control(t("mode_collapse.dataset"), list(modes.STUDIES),
+                                   default="drawn" if draw_view.opens_on_drawing() else "ring8",
                                    key="mc_dataset", format_func=option_label("mode_collapse.ds_"))
     dataset = dataset or "ring8"  # a click on the active option clears it
     seed_spec = SPECS["seed"]
     seed = c2.number_input(t("mode_collapse.seed"), min_value=int(seed_spec.lo), max_value=int(seed_spec.hi),
                            value=0, step=1, key="mc_seed")
-    sigma = toy_sigma(dataset)
-    st.caption(t(f"mode_collapse.geometry_{dataset}", sigma=f"{sigma:g}",
-                 radius=f"{modes.HQ_SIGMAS * sigma:g}"))
+    if dataset == "drawn":
+        code = draw_view.editor()
+        toy_set = drawing.set_name(code)
+        if code:
+            st.caption(draw_view.geometry_caption(code))
+        else:
+            st.info(t("mode_collapse.draw_nothing"), icon=":material/draw:")
+    else:
+        draw_view.forget_link()
+        code, toy_set = "", dataset
+        sigma = toy_sigma(dataset)
+        st.caption(t(f"mode_collapse.geometry_{dataset}", sigma=f"{sigma:g}",
+                     radius=f"{modes.HQ_SIGMAS * sigma:g}"))
 
     names = [name for name, _ in modes.STUDIES[dataset]]
     chosen = st.multiselect(t("mode_collapse.presets"), names, default=names, key=f"mc_presets_{dataset}",
                             format_func=mode_view.labeller(), help=t("mode_collapse.presets_help"))
-    named = [(n, PRESETS[n].replace(seed=int(seed))) for n in chosen]
+    drawn = {"drawn": code} if dataset == "drawn" else {}
+    named = [] if dataset == "drawn" and not code else \
+        [(n, PRESETS[n].replace(seed=int(seed), **drawn)) for n in chosen]
     controls, chart = st.container(), st.container()
     # A shipped comparison is drawn first, from the shipped file alone: on a server that has just
     # started, the chart is on screen while the engine (PyTorch) is still loading.
     finals = mode_view.shipped_finals(named) if named else None
     if finals:
         with chart:
-            mode_view.compare_chart(dataset, finals)
+            mode_view.compare_chart(toy_set, finals)
     with controls:
-        if not named:
+        if not chosen:
             st.info(t("mode_collapse.nothing_selected"))
-        else:
+        elif named:  # (nothing to train on an empty drawing)
             if st.button(t("mode_collapse.run_all"), type="primary", icon=":material/play_arrow:",
                          key="mc_run"):
                 for _, cfg in named:
@@ -60,11 +73,11 @@ with tab_toy:
     if named and not results:
         st.info(t("mode_collapse.press_run"), icon=":material/touch_app:")
     if results:
-        stats = {n: modes.toy_stats(dataset, r.final_samples()) for n, r in results.items()}
+        stats = {n: modes.toy_stats(toy_set, r.final_samples()) for n, r in results.items()}
         first = next(iter(stats.values()))
         if not finals:
             with chart:
-                mode_view.compare_chart(dataset, {n: r.final_samples() for n, r in results.items()})
+                mode_view.compare_chart(toy_set, {n: r.final_samples() for n, r in results.items()})
         st.subheader(t("mode_collapse.findings"))
         st.markdown("\n".join(f"- {line}" for line in mode_view.findings(dataset, results)))
 
@@ -78,15 +91,15 @@ with tab_toy:
                           help=t("mode_collapse.layers_help"))
         if not result.snapshots[-1].extras:
             st.info(t("mode_collapse.no_extras"))
-        st.plotly_chart(mf.layered_figure(result, layers or ["fake"], mode_view.real_sample(dataset)),
+        st.plotly_chart(mf.layered_figure(result, layers or ["fake"], mode_view.real_sample(toy_set)),
                         width="stretch", key="mc_layered")
         st.caption(t("mode_collapse.play_help"))
 
-        series = modes.run_mode_series(dataset, result.snapshots)
+        series = modes.run_mode_series(toy_set, result.snapshots)
         final = stats[pick]
         st.markdown(t("mode_collapse.final_line", captured=final.captured, modes=final.n_modes,
                       hq=f"{100 * final.hq_share:.0f}", n=final.n_points))
-        st.markdown(mode_view.hop_sentence(dataset, result.snapshots))
+        st.markdown(mode_view.hop_sentence(toy_set, result.snapshots))
         steps = [int(s) for s in series["step"]]
         at_step = st.select_slider(t("mode_collapse.snapshot_pick"), options=steps, value=steps[-1],
                                    key=f"mc_cov_{dataset}_{pick}") if len(steps) > 1 else steps[0]
@@ -94,7 +107,7 @@ with tab_toy:
         left, right = st.columns(2)
         left.plotly_chart(mf.metrics_figure(series, first.n_modes, at_step), width="stretch",
                           key="mc_metrics")
-        right.plotly_chart(mf.coverage_figure(dataset, series["counts"][idx], final.n_points),
+        right.plotly_chart(mf.coverage_figure(toy_set, series["counts"][idx], final.n_points),
                            width="stretch",
                            key="mc_coverage")
         if dataset != "spiral":

@@ -140,7 +140,7 @@ def change_text(base: TrainConfig, other: TrainConfig) -> str:
 def findings(dataset: str, results: dict) -> list[str]:
     """Sentences filled from the runs: each preset against the preset it changes."""
     base_of = dict(modes.STUDIES.get(dataset, ()))
-    stats = {name: modes.toy_stats(dataset, r.final_samples()) for name, r in results.items()}
+    stats = {name: modes.toy_stats(r.config.toy_set, r.final_samples()) for name, r in results.items()}
     lines = []
     for name, r in results.items():
         s = stats[name]

@@ -61,7 +61,8 @@ def canvas_figure(cells: list[tuple[int, int]]) -> go.Figure:
     """Every lattice point as a faint dot, the filled cells coloured by the mode they make."""
     grid = [drawing.cell_xy(i, j) for j in range(drawing.SIDE) for i in range(drawing.SIDE)]
     fig = go.Figure()
-    fig.add_scatter(x=[p[0] for p in grid], y=[p[1] for p in grid], mode="markers", hoverinfo="none",
+    fig.add_scatter(x=[p[0] for p in grid], y=[p[1] for p in grid], mode="markers",
+                    hovertemplate="(%{x:.2f}, %{y:.2f})<extra></extra>",
                     marker=dict(size=7, color="rgba(120,120,120,0.22)"), name=t("mode_collapse.draw_empty"),
                     showlegend=False)
     labels = drawing.groups(cells)

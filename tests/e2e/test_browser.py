@@ -71,6 +71,8 @@ def test_a_short_training_finishes_with_its_figures(app_server, page, lang):
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_cyclegan_upload_returns_an_image(app_server, page, lang):
     open_page(page, app_server, "cyclegan", lang)
+    page.get_by_role("tab", name=t("cyclegan.tab_photos", lang=lang)).click()  # offline it opens on digits
+    wait_idle(page)
     page.get_by_text(t("cyclegan.source_upload", lang=lang), exact=True).click()
     wait_idle(page)
     photo = cyclegan.SAMPLES_DIR / "cat.jpg"
@@ -113,3 +115,34 @@ def test_quiz_scores(app_server, page, lang):
     assert score.replace(" ", "").startswith("1/")
     assert page_problems(page) == []
     shot(page, f"{lang}-quiz-scored")
+
+
+def test_a_box_dragged_on_the_drawing_board_fills_cells_and_goes_into_the_link(app_server, page):
+    from urllib.parse import parse_qs, urlparse
+
+    from gan_core import drawing
+
+    code = drawing.encode([(4, 4), (28, 28)])
+    open_page(page, app_server, "mode_collapse", "en", f"drawn={code}")
+    board = page.locator(".st-key-mc_canvas_0 .nsewdrag").first
+    board.wait_for(timeout=60_000)
+    box = board.bounding_box()
+    reach = drawing.EXTENT + 0.3  # the board's axes run from -reach to reach
+
+    def pixel(i: int, j: int) -> tuple[float, float]:
+        x, y = drawing.cell_xy(i, j)
+        return (box["x"] + (x + reach) / (2 * reach) * box["width"],
+                box["y"] + (reach - y) / (2 * reach) * box["height"])
+
+    (x0, y0), (x1, y1) = pixel(8, 22), pixel(10, 20)
+    page.mouse.move(x0 - 4, y0 - 4)
+    page.mouse.down()
+    page.mouse.move(x1 + 4, y1 + 4, steps=8)
+    page.mouse.up()
+    page.wait_for_function(f"() => !location.href.includes('{code}')", timeout=60_000)
+    drawn = parse_qs(urlparse(page.evaluate("location.href")).query)["drawn"][0]
+    box_cells = {(i, j) for i in (8, 9, 10) for j in (20, 21, 22)}
+    assert set(drawing.decode(drawn)) == {(4, 4), (28, 28)} | box_cells
+    page.get_by_text("11 filled cells making 3 modes").wait_for(timeout=60_000)
+    assert page_problems(page) == []
+    shot(page, "mode_collapse_drawing_en")

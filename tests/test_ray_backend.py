@@ -103,6 +103,34 @@ def test_one_config_from_two_servers_is_one_ray_task(cluster, tmp_path):
         two.shutdown()
 
 
+def test_place_in_line_and_cancel_across_servers(cluster, tmp_path):
+    """Both CPUs busy: a third run waits for the first free one. A run two servers want goes on
+    when one server's student cancels, and stops when the last one does; nothing is stored."""
+    one, two = _ray_pool(tmp_path / "runs"), _ray_pool(tmp_path / "runs")
+    long = [PRESETS["tiny"].replace(steps=5000, snapshots=2, seed=40 + i) for i in range(3)]
+    try:
+        a, b = one.submit(long[0], session="ann"), one.submit(long[1], session="cho")
+        shared = two.submit(long[0], session="bob")
+        _until(lambda: a.step >= 1 and b.step >= 1 and shared.step >= 1)  # both CPUs train
+        c = one.submit(long[2], session="dan")
+        _until(lambda: one.queue_position(c) == 1)  # the next free CPU is its
+        # it starts when the sooner of the two running runs ends, then needs its own time
+        assert c.state == "queued" and one.eta(c) > min(one.eta(a), one.eta(b)) > 0
+        assert one.cancel(a.key, session="ann") == "cancelled"
+        assert one.wait(a, 10).state == "cancelled"  # over for ann's server at once
+        step = shared.step
+        _until(lambda: shared.step > step + 5, 30)  # bob still has it: it goes on
+        assert _hub_run(one, a.key)["state"] == "running"
+        for pool, job, who in ((two, shared, "bob"), (one, b, "cho"), (one, c, "dan")):
+            assert pool.cancel(job.key, session=who) == "cancelled"
+            assert pool.wait(job, 10).state == "cancelled"
+        _until(lambda: all(_hub_run(one, cfg.key)["state"] == "cancelled" for cfg in long), 30)
+    finally:
+        one.shutdown()
+        two.shutdown()
+    assert list((tmp_path / "runs").glob("*.pt")) == []
+
+
 def test_a_killed_worker_is_retried_then_failed_and_leaves_no_entry(cluster, tmp_path):
     root = tmp_path / "runs"
     pool = _ray_pool(root)

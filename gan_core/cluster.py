@@ -139,7 +139,8 @@ class RayBackend:
         from gan_core.cluster_hub import code_version, get_hub
 
         self.code = code_version()
-        self.hub = get_hub(retries_from_env() if retries is None else retries)
+        self.retries = retries_from_env() if retries is None else retries
+        self.hub = get_hub(self.retries)
         self.replica = uuid.uuid4().hex
         self._follow: dict[str, dict[str, Any]] = {}
         self._places: dict[str, tuple[int, float]] = {}
@@ -151,7 +152,13 @@ class RayBackend:
     def _call(self, method: str, *args: Any) -> Any:
         import ray
 
-        return ray.get(getattr(self.hub, method).remote(*args), timeout=CALL_TIMEOUT)
+        from gan_core.cluster_hub import get_hub
+
+        try:
+            return ray.get(getattr(self.hub, method).remote(*args), timeout=CALL_TIMEOUT)
+        except ray.exceptions.RayActorError:  # the hub died (its machine, say): a new one, once
+            self.hub = get_hub(self.retries)  # (runs it held are gone: their servers say so)
+            return ray.get(getattr(self.hub, method).remote(*args), timeout=CALL_TIMEOUT)
 
     # ---- the pool's side (same as gan_core.worker.ProcessWorker) -------------------------------
     def start(self, cfg, estimate: float) -> None:

@@ -156,6 +156,23 @@ def test_a_killed_worker_is_retried_then_failed_and_leaves_no_entry(cluster, tmp
     assert RunStore(root, shipped=[]).get(cfg.key) is None
 
 
+def test_a_lost_hub_fails_its_runs_in_one_sentence_and_a_new_hub_takes_over(cluster, tmp_path):
+    pool = _ray_pool(tmp_path / "runs")
+    cfg = PRESETS["tiny"].replace(steps=5000, snapshots=2, seed=51)
+    try:
+        job = pool.submit(cfg, session="s")
+        _until(lambda: job.step >= 1)
+        ray.kill(pool._backends[0].hub)  # as if the head's machine went away
+        pool.wait(job, 60)
+        assert job.state == "failed" and job.error == "cluster:lost", job.error
+        assert failure_text(job.error) == t("cluster.failed_lost")
+        again = pool.submit(cfg.replace(steps=8), session="s")  # the next run gets a new hub
+        assert pool.wait(again, 120).state == "done"
+    finally:
+        pool.shutdown()
+    assert not (tmp_path / "runs" / f"{cfg.key}.pt").exists()
+
+
 def test_a_missing_shared_folder_keeps_training_on_this_server(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_CLASSROOM_RAY_ADDRESS", "ray://127.0.0.1:10001")
     monkeypatch.setenv("GAN_CLASSROOM_CACHE", str(tmp_path / "not-mounted"))

@@ -94,14 +94,15 @@ def build(kind: str, out_dir: Path = PRETRAINED, command: str = "", log: Callabl
     elif kind == "modes":
         cfgs, name, half = mode_default_configs(), MODES_FILE, True
         described = {"presets": {d: [n for n, _ in STUDIES[d]] for d in STUDIES}, "seed": 0}
-        kept = "history (float64), snapshots and their views as float16, the generator weights (float32)"
+        kept = ("history (float64), snapshots and their views as float16; no generator weights (the page "
+                "draws the snapshots, and pretrained/ stays under 40 MB)")
     else:
         raise ValueError(f"unknown pack {kind!r}: atlas or modes")
     results = _train_all(cfgs, store or RunStore(), log)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / name
-    keep = True if kind == "modes" else {PRESETS[BASE_PRESET].key}
+    keep = False if kind == "modes" else {PRESETS[BASE_PRESET].key}
     write_pack(path, results, half_floats=half, keep_generator=keep)
     sidecar = {
         "command": command or f"python -m gan_core {'atlas' if kind == 'atlas' else 'mode-defaults'} build",

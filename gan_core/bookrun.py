@@ -19,16 +19,18 @@ import json
 import resource
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from gan_core.config import PRESETS, TrainConfig, from_dict
 from gan_core.data import MNIST5K_FILE, mnist5k
-from gan_core.evaluate import evaluate_run
 from gan_core.files import PRETRAINED, sha256_file
-from gan_core.train import HISTORY_COLUMNS, RunResult, Snapshot, Trainer
+
+if TYPE_CHECKING:
+    from gan_core.train import RunResult
+# PyTorch is imported by the functions that train or load weights: the home page reads the
+# shipped samples (``story``) before the engine has loaded.
 
 BOOK_DIR = PRETRAINED
 NPZ, WEIGHTS, SIDECAR = "book_run.npz", "book_run_generator.pt", "book_run.json"
@@ -48,6 +50,11 @@ def _cpu_seconds() -> float:
 
 
 def make_book_run(out_dir: Path | str, steps: int, command: str, log=print) -> Path:
+    import torch
+
+    from gan_core.evaluate import evaluate_run
+    from gan_core.train import HISTORY_COLUMNS, Trainer
+
     """Train the long run and write its three files into ``out_dir``; returns the sidecar path."""
 
     cfg = book_config(steps)
@@ -118,6 +125,10 @@ def book_run_info(folder: Path | str | None = None) -> dict[str, Any]:
 
 def load_book_run(folder: Path | str | None = None) -> RunResult:
     """The shipped long run as a RunResult (no unpickling: npz arrays and a weights-only file)."""
+    import torch
+
+    from gan_core.train import HISTORY_COLUMNS, RunResult, Snapshot
+
     folder = _folder(folder)
     meta = book_run_info(folder)
     cfg = from_dict(meta["config"])
@@ -133,3 +144,27 @@ def load_book_run(folder: Path | str | None = None) -> RunResult:
     return RunResult(config=cfg, status="ok", message="", history=history, snapshots=snapshots,
                      generator=generator, labels=None, seconds=float(meta.get("seconds", 0.0)),
                      metrics=metrics)
+
+
+STORY_STEPS = (0, 342, 2239, 6353, 20000)  # noise, one scribble (D far ahead), a blur, digits, the end
+VERDICT_WINDOW = 50  # D's verdict at a step: its mean over the steps just before
+
+
+def story(folder: Path | str | None = None, steps=STORY_STEPS, per: int = 9) -> list[dict[str, Any]]:
+    """Moments of the shipped long run, from noise to digits: for each snapshot nearest to
+    ``steps``, its step, the first ``per`` fixed-noise samples (uint8, per x 28 x 28) and D's
+    verdict around it: mean D(x) on real and D(G(z)) on generated pictures over the last
+    VERDICT_WINDOW steps (None at step 0, before any training). numpy only, no PyTorch."""
+    folder = _folder(folder)
+    with np.load(folder / NPZ, allow_pickle=False) as z:
+        snap_steps, grids = z["snapshot_step"], z["snapshots"]
+        hist_step, d_real, d_fake = z["history_step"], z["history_d_real"], z["history_d_fake"]
+    out = []
+    for want in steps:
+        i = int(np.abs(snap_steps - want).argmin())
+        step = int(snap_steps[i])
+        window = (hist_step > step - VERDICT_WINDOW) & (hist_step <= step)
+        out.append({"step": step, "images": grids[i][:per],
+                    "d_real": float(d_real[window].mean()) if window.any() else None,
+                    "d_fake": float(d_fake[window].mean()) if window.any() else None})
+    return out

@@ -8,6 +8,7 @@ from gan_core.config import PRESETS
 from ui import course
 from ui.i18n import t
 
+course.story_strip()  # the idea in one picture, before any words
 st.title(t("home.title"))
 st.markdown(" ".join(t(f"home.what_{i}") for i in (1, 2, 3)))
 

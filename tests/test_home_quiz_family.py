@@ -159,6 +159,24 @@ def test_home_renders_path_and_teacher_note(lang):
     assert "?preset=" in codes
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_home_opens_on_the_shipped_run_from_noise_to_digits(lang):
+    import numpy as np
+
+    from gan_core.files import PRETRAINED
+
+    at = _open(lang)
+    assert len(at.image) == 5  # five moments of the run, before the title
+    with np.load(PRETRAINED / "book_run.npz", allow_pickle=False) as z:
+        steps, d_fake, d_real = z["history_step"], z["history_d_fake"], z["history_d_real"]
+    window = (steps > 342 - 50) & (steps <= 342)  # the moment D is far ahead
+    verdict = t("home.story_verdict", lang=lang, real=f"{d_real[window].mean():.2f}",
+                fake=f"{d_fake[window].mean():.2f}")
+    captions = [c.value for c in at.caption]
+    assert verdict in captions and float(f"{d_fake[window].mean():.2f}") < 0.05
+    assert t("home.story_untrained", lang=lang) in captions  # step 0: nothing learned yet
+
+
 def test_home_does_not_import_torch():
     code = ("import sys; from streamlit.testing.v1 import AppTest; "
             f"at = AppTest.from_file({APP!r}, default_timeout=60); at.run(); "

@@ -323,6 +323,12 @@ PRESETS: dict[str, TrainConfig] = {
         dataset="mnist5k", arch="dcgan-s", loss="nonsat", lr_g=2e-3, lr_d=2e-3,
         beta1=0.0, beta2=0.99, k=1, nz=64, batch=64, steps=800, snapshots=16, ema=0.99, clusters=100,
     ),
+    # quick without the look-alike groups: the plain GAN the course teaches (no labels, no
+    # groups), the best recipe found for it in a minute (bench/quick_tuning.md, bench/quick.py).
+    "quick-plain": TrainConfig(
+        dataset="mnist5k", arch="dcgan-s", loss="nonsat", lr_g=2e-3, lr_d=2e-3,
+        beta1=0.0, beta2=0.99, k=1, nz=64, batch=64, steps=800, snapshots=16, ema=0.99,
+    ),
     # A few seconds: for trying the Lab's controls.
     "tiny": TrainConfig(
         dataset="mnist5k", arch="mlp-book", loss="nonsat", lr_g=2e-4, lr_d=2e-4,

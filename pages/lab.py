@@ -40,6 +40,11 @@ def _load_preset() -> None:
     params.load_into_widgets(P, PRESETS[st.session_state["lab_preset"]])
 
 
+def _open_preset(name: str) -> None:
+    st.session_state["lab_preset"] = name
+    _load_preset()
+
+
 def _spec_range(name: str) -> dict:
     s = SPECS[name]
     return {"min_value": s.kind(s.lo), "max_value": s.kind(s.hi)}
@@ -51,6 +56,11 @@ with settings:
     st.subheader(t("lab.settings"))
     st.selectbox(t("lab.preset"), list(PRESETS), key="lab_preset", on_change=_load_preset,
                  format_func=params.preset_labeller(), help=t("lab.preset_help"))
+    if st.session_state.get(K("clusters")) and not st.session_state.get(K("conditional")):
+        # the opening recipe adds something the course's plain GAN doesn't have: say so
+        st.caption(t("lab.selfcond_note"))
+        st.button(t("lab.try_plain"), key="lab_try_plain", icon=":material/filter_none:",
+                  on_click=_open_preset, args=("quick-plain",))
     # a drawing is made on the mode-collapse page; the Lab offers it only for a run that has one
     shown = [d for d in DATASETS if d != "drawn" or st.session_state.get(K("dataset")) == "drawn"]
     st.selectbox(t("lab.dataset"), shown, key=K("dataset"), format_func=option_label("lab.ds_"))

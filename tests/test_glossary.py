@@ -19,6 +19,7 @@ PAPERS = {
     "lin2018": "arxiv.org/abs/1712.04086", "srivastava2017": "arxiv.org/abs/1705.07761",
     "gulrajani2017": "arxiv.org/abs/1704.00028", "karras2019": "arxiv.org/abs/1812.04948",
     "liu2020": "openaccess.thecvf.com/content_CVPR_2020/html/Liu_Diverse_Image_Generation",
+    "loshchilov2017": "arxiv.org/abs/1608.03983", "mescheder2018": "arxiv.org/abs/1801.04406",
 }
 
 

@@ -152,6 +152,21 @@ def test_look_alike_groups_control(lang, fresh_pool, clear_st_caches):
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_opening_recipe_names_what_it_adds_and_the_plain_gan_is_one_click_away(lang, fresh_pool,
+                                                                                   clear_st_caches):
+    at = _open_lab(lang)
+    note = t("lab.selfcond_note", lang=lang)
+    assert note in _texts(at) and "Liu" in note and "2020" in note
+    at.button(key="lab_try_plain").click().run()
+    assert not at.exception
+    assert at.session_state["lab_preset"] == "quick-plain"
+    assert at.slider(key="lab_clusters").value == 0
+    assert note not in _texts(at)  # the plain GAN adds nothing to explain
+    assert PRESETS["quick-plain"] == PRESETS["quick"].replace(clusters=0)
+    assert fresh_pool.trainings_started == 0
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
 def test_unwritable_cache_shows_a_notice_and_runs_still_work(lang, tmp_path, monkeypatch, clear_st_caches):
     """A cache folder that can't be written: the Lab says runs stay in memory, and a run works."""
     from gan_core.pool import JobPool, reset_default_pool

@@ -25,7 +25,8 @@ class Entry:
 
 # The papers the app's pages use, oldest idea first.
 REFERENCES = ("goodfellow2014", "mirza2014", "radford2016", "isola2017", "zhu2017", "metz2017",
-              "srivastava2017", "gulrajani2017", "lin2018", "karras2019", "liu2020")
+              "srivastava2017", "loshchilov2017", "gulrajani2017", "lin2018", "mescheder2018", "karras2019",
+              "liu2020")
 
 G14 = ("goodfellow2014",)
 ENTRIES: tuple[Entry, ...] = (
@@ -45,7 +46,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("nonsat", "minimax", G14),
     Entry("bce", "minimax"),
     Entry("snapshot", "lab"),
-    Entry("collapse", "mode_collapse", ("metz2017", "srivastava2017", "lin2018")),
+    Entry("collapse", "mode_collapse", ("metz2017", "srivastava2017", "lin2018", "loshchilov2017",
+                                        "mescheder2018")),
     Entry("critic", "mode_collapse", ("gulrajani2017",)),
     Entry("score", "lab"),
     Entry("dcgan", "family", ("radford2016",)),

@@ -11,6 +11,7 @@ mode-defaults  build the mode-collapse page's shipped default comparison (pretra
 train-cycle    train a CycleGAN preset (or reuse the cache): config.json, history.csv, metrics.json
 cycle-defaults build the CycleGAN page's shipped 2D runs (pretrained/)
 typeset-digits render the typeset digits the digits CycleGAN translates to (gan_core/assets/)
+cycle-digits   train the handwritten <-> typeset CycleGAN and ship it with its sidecar (pretrained/)
 
 Each command's work lives in a gan_core module; this file only parses arguments. Errors print
 one line on stderr and exit non-zero (2 for bad arguments).
@@ -118,6 +119,15 @@ def cmd_translate(args: argparse.Namespace) -> int:
     from gan_core.cyclegan import ModelError, translate_paths
     from gan_core.images import ImageError
 
+    if args.model in ("digits-typeset", "digits-handwritten"):
+        from gan_core.cyclegan import digits
+
+        try:
+            digits.translate_paths(args.model, Path(args.input), Path(args.output),
+                                   log=lambda line: print(line, file=sys.stderr))
+        except (digits.DigitsModelError, ImageError, ValueError, OSError) as err:
+            raise CliError(err.sentence() if hasattr(err, "sentence") else str(err)) from None
+        return 0
     try:
         translate_paths(args.model, Path(args.input), Path(args.output), size=args.size, fast=args.fast,
                         log=lambda line: print(line, file=sys.stderr))
@@ -206,7 +216,7 @@ def cmd_train_cycle(args: argparse.Namespace) -> int:
     from gan_core import cycle_runs
 
     print(f"training {args.preset} ({cfg.key}) ...", file=sys.stderr)
-    run = cycle_runs.get_or_train(cfg)
+    run = cycle_runs.get_or_train(cfg, need_weights=True)
     cycle_runs.export(run, Path(args.out))
     m = run.metrics
     print(f"{run.status}: {int(run.history['step'][-1])} steps in {run.seconds:.1f} s, "
@@ -235,6 +245,18 @@ def cmd_typeset_digits(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cycle_digits(args: argparse.Namespace) -> int:
+    import torch
+
+    from gan_core.cyclegan import digits
+
+    torch.set_num_threads(args.threads)
+    command = f"python -m gan_core cycle-digits --out {args.out} --threads {args.threads}"
+    path = digits.make(Path(args.out), command, log=lambda m: print(m, file=sys.stderr))
+    print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gan_core", description="GAN Classroom engine")
     sub = p.add_subparsers(dest="command", required=True)
@@ -255,7 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("translate", help="run a pretrained CycleGAN on an image or a folder")
     tr.add_argument("--model", required=True,
-                    help="vintage (built in) or a CycleGAN zoo name, e.g. horse2zebra")
+                    help="vintage (built in), a CycleGAN zoo name such as horse2zebra, or the shipped "
+                         "digits models digits-typeset (handwritten -> typeset) and digits-handwritten "
+                         "(back), which read and write 28x28 grey PNGs (--size and --fast do not apply)")
     tr.add_argument("--size", default="256", help="long side in pixels (16-2048) or 'original' (default 256)")
     tr.add_argument("--fast", action="store_true",
                     help="fast mode: the generator compiled by OpenVINO for this CPU (PyTorch where "
@@ -301,6 +325,12 @@ def build_parser() -> argparse.ArgumentParser:
     cd = sub.add_parser("cycle-defaults", help="build the CycleGAN page's shipped 2D runs")
     cd.add_argument("--out", default="pretrained/", help="output folder (default pretrained/)")
     cd.set_defaults(func=cmd_cycle_defaults)
+
+    cg = sub.add_parser("cycle-digits", help="train and ship the handwritten <-> typeset CycleGAN")
+    cg.add_argument("--out", default="pretrained/", help="output folder (default pretrained/)")
+    cg.add_argument("--threads", type=int, default=1,
+                    help="torch threads (default 1: for these small networks a second thread mostly waits)")
+    cg.set_defaults(func=cmd_cycle_digits)
 
     ts = sub.add_parser("typeset-digits", help="render the typeset digits (needs the font file)")
     ts.add_argument("--font", default="/usr/share/fonts/truetype/nanum/NanumGothic.ttf", help="a .ttf file")

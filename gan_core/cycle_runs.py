@@ -2,7 +2,9 @@
 
 ``get_or_train(cfg)`` answers from memory, then the shipped pack of default 2D runs
 (``pretrained/cycle_2d_defaults.pt``), then the disk cache (``<cache>/cycle_runs/<key>.pt``),
-and trains only when none has the run. Two sessions asking for the same settings at once
+and trains only when none has the run. The shipped pack holds what the page draws (history,
+views, numbers) without the networks' weights, to stay small; a caller that needs the weights
+(``need_weights=True``: the CLI's export) skips it. Two sessions asking for the same settings at once
 share one training (a lock per key). Files are written through a temp file and a rename and
 read with ``torch.load(weights_only=True)``; a damaged file is deleted and the run retrained.
 
@@ -35,12 +37,13 @@ MEMORY_ITEMS = 16
 
 
 # ---- a run as plain tensors and back ----------------------------------------------------------
-def to_payload(run: CycleRun) -> dict:
+def to_payload(run: CycleRun, weights: bool = True) -> dict:
     return {
         "engine": CYCLE_ENGINE_VERSION, "config": run.config.to_json(), "status": run.status,
         "seconds": float(run.seconds),
         "history": {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in run.history.items()},
-        "g": run.g_state, "f": run.f_state, "metrics": dict(run.metrics),
+        "g": run.g_state if weights else {}, "f": run.f_state if weights else {},
+        "metrics": dict(run.metrics),
         "views": {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in run.views.items()},
     }
 
@@ -112,24 +115,26 @@ def _read(path: Path, key: str) -> CycleRun | None:
         return None
 
 
-def cached(cfg: CycleConfig) -> CycleRun | None:
-    """The finished run of ``cfg`` if memory, the shipped pack or the disk has it."""
+def cached(cfg: CycleConfig, need_weights: bool = False) -> CycleRun | None:
+    """The finished run of ``cfg`` if memory, the shipped pack or the disk has it (with its
+    networks' weights when ``need_weights``)."""
     key = cfg.key
     with _lock:
-        if key in _memory:
+        if key in _memory and (_memory[key].g_state or not need_weights):
             _memory.move_to_end(key)
             return _memory[key]
-    run = shipped_runs().get(key) or _read(runs_dir() / f"{key}.pt", key)
+    run = None if need_weights else shipped_runs().get(key)
+    run = run or _read(runs_dir() / f"{key}.pt", key)
     return _remember(key, run) if run is not None else None
 
 
-def get_or_train(cfg: CycleConfig, callback: Callable | None = None) -> CycleRun:
+def get_or_train(cfg: CycleConfig, callback: Callable | None = None, need_weights: bool = False) -> CycleRun:
     """The run of ``cfg``: from a cache, or trained once however many callers ask at once."""
     key = cfg.key
     with _lock:
         key_lock = _key_locks.setdefault(key, threading.Lock())
     with key_lock:
-        run = cached(cfg)
+        run = cached(cfg, need_weights)
         if run is not None:
             return run
         from gan_core.threads import single_thread
@@ -183,7 +188,7 @@ def build_defaults(out_dir: Path, command: str, log_line: Callable[[str], None] 
         with single_thread():
             run = train_cycle(cfg)
         log_line(f"{cfg.key}: lambda_cycle={cfg.lambda_cycle:g} {run.seconds:.1f} s {run.metrics}")
-        packs[cfg.key] = to_payload(run)
+        packs[cfg.key] = to_payload(run, weights=False)
         sidecar_runs.append({"key": cfg.key, "config": cfg.to_dict(), "metrics": run.metrics,
                              "train_seconds": round(run.seconds, 2)})
     path = Path(out_dir) / DEFAULTS_FILE.name

@@ -1,10 +1,11 @@
-"""CycleGAN studio: run a real pretrained CycleGAN on a photo, see what it changed, and how the
-two generators undo each other. The four training losses are explained with a diagram."""
+"""CycleGAN studio: the shipped digits CycleGAN (handwritten <-> typeset) with its cycle, identity
+mapping and hidden detail; a mini-CycleGAN on 2D points trained live; a real pretrained CycleGAN
+on a photo. The four training losses are explained with a diagram."""
 import streamlit as st
 
 from gan_core import cyclegan
 from gan_core.images import encode_png
-from ui import cycle2d_view, uploads
+from ui import cycle2d_view, cycle_digits_view, uploads
 from ui import cyclegan_view as view
 from ui.i18n import current_lang, option_label, t
 from ui.params import safe_value
@@ -24,9 +25,20 @@ if (bad := st.session_state.pop("cg_bad_model", None)) is not None:
     st.warning(t("cyclegan.err_unknown_model", name=safe_value(bad), default=cyclegan.DEFAULT_MODEL))
 
 # Tabs that track their state: only the open one runs (the photo studio translates a photo on
-# every visit; the 2D section draws its runs).
-tab_photos, tab_points = st.tabs([t("cyclegan.tab_photos"), t("cycle2d.tab")], key="cg_tab",
-                                 on_change="rerun")
+# every visit; the 2D section draws its runs). Offline, the page opens on the digits model,
+# which ships with the app: both generators, the cycle and the identity mapping, no download.
+# A link naming a photo model opens the photos.
+online = view.zoo_online()
+labels = [t("cycledigits.tab"), t("cycle2d.tab"), t("cyclegan.tab_photos")]
+photos_first = online or st.query_params.get("model") is not None
+tab_digits, tab_points, tab_photos = st.tabs(labels, key="cg_tab", on_change="rerun",
+                                             default=labels[2] if photos_first else labels[0])
+
+with tab_digits:
+    if tab_digits.open:
+        if not online:
+            st.caption(t("cycledigits.tab_offline_note"))
+        cycle_digits_view.show()
 
 with tab_points:
     if tab_points.open:

@@ -162,7 +162,7 @@ def test_every_bad_upload_is_a_coded_message_or_a_converted_image(category, name
 
 
 def _cyclegan_page() -> AppTest:
-    at = open_page("cyclegan", timeout=240)
+    at = open_page("cyclegan", state={"cg_tab": t("cyclegan.tab_photos", lang="en")}, timeout=240)
     at.radio(key="cg_source").set_value("upload").run()
     at.toggle(key="cg_preview").set_value(True).run()  # the fast path: the page test is about messages
     assert not at.exception

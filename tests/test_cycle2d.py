@@ -130,6 +130,14 @@ def test_shipped_default_pair_shows_what_the_cycle_loss_buys():
     assert trip(with_c) <= 0.25 * trip(without)
 
 
+def test_shipped_runs_carry_no_weights_so_exports_train_them(tmp_cache):
+    cycle_runs.forget()
+    cfg = cycle_runs.default_pair()[0]
+    shipped = cycle_runs.cached(cfg)
+    assert shipped is not None and shipped.g_state == {} and len(shipped.views["x"]) == 120
+    assert cycle_runs.cached(cfg, need_weights=True) is None  # the CLI's export trains instead
+
+
 # ---- the CLI ----------------------------------------------------------------------------------
 def cli(*args: str, env_cache: Path) -> subprocess.CompletedProcess:
     import os

@@ -26,6 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = cyclegan.SAMPLES_DIR / "cat.jpg"
 
 
+def photos_tab(lang: str) -> dict:
+    """Session state that opens the page's photo tab (offline, the page opens on the digits)."""
+    return {"cg_tab": t("cyclegan.tab_photos", lang=lang)}
+
+
 def photo(name: str = "cat.jpg") -> np.ndarray:
     return decode_image((cyclegan.SAMPLES_DIR / name).read_bytes()).pixels
 
@@ -157,7 +162,7 @@ def test_a_failing_conversion_falls_back_with_its_first_line(vintage, monkeypatc
 
 
 def test_page_without_openvino_opens_in_standard_mode_and_says_why_when_asked(clear_st_caches, no_openvino):
-    at = open_page("cyclegan", "ko", timeout=240)
+    at = open_page("cyclegan", "ko", state=photos_tab("ko"), timeout=240)
     assert at.toggle(key="cg_preview").value is False
     assert t("cyclegan.preview_note", lang="ko") not in [c.value for c in at.caption]
     at.toggle(key="cg_preview").set_value(True).run()
@@ -276,7 +281,7 @@ def test_only_listed_names_have_urls():
 
 # ---- the page ---------------------------------------------------------------------------------
 def test_page_opens_in_fast_mode_translates_a_sample_and_caches_it(clear_st_caches, fast_vintage):
-    at = open_page("cyclegan", "ko", timeout=240)
+    at = open_page("cyclegan", "ko", state=photos_tab("ko"), timeout=240)
     assert not at.error and at.toggle(key="cg_preview").value is True  # OpenVINO is installed here
     assert len(at.image) >= 2  # input and output side by side
     assert at.download_button(key="cg_download")
@@ -292,7 +297,7 @@ def test_page_opens_in_fast_mode_translates_a_sample_and_caches_it(clear_st_cach
 
 
 def test_page_bad_inputs_each_get_one_message(clear_st_caches, monkeypatch):
-    at = open_page("cyclegan", state={"cg_source": "upload"}, timeout=240)
+    at = open_page("cyclegan", state={"cg_source": "upload", **photos_tab("en")}, timeout=240)
     cases = dict(bad_inputs())
     for name, (data, code) in cases.items():
         at.file_uploader(key="cg_upload").set_value((name, data, "image/png")).run()
@@ -317,7 +322,8 @@ def test_page_unknown_model_and_offline_zoo(clear_st_caches, tmp_cache, monkeypa
     def offline(url, timeout=20.0):
         raise urllib.error.URLError("offline")
     monkeypatch.setattr(checkpoints, "_open_url", offline)
-    at = open_page("cyclegan", query={"model": "sat2map"}, state={"cg_source": "upload"}, timeout=240)
+    at = open_page("cyclegan", query={"model": "sat2map"}, state={"cg_source": "upload", **photos_tab("en")},
+                   timeout=240)
     unknown = t("cyclegan.err_unknown_model", lang="en", name="`sat2map`", default="vintage")
     assert unknown in [w.value for w in at.warning]
     at.selectbox(key="cg_model").set_value("horse2zebra").run()
@@ -369,7 +375,8 @@ def test_page_downloads_a_zoo_pair_and_shows_the_cycle(clear_st_caches, tmp_cach
         return len(data), iter([data[i:i + 1_000_000] for i in range(0, len(data), 1_000_000)])
     monkeypatch.setattr(checkpoints, "_open_url", fake_open)
     # the standard path: converting two random-weight zoo models would only cost time here
-    at = open_page("cyclegan", state={"cg_model": "horse2zebra", "cg_sample": "cat.jpg", "cg_preview": False},
+    at = open_page("cyclegan", state={"cg_model": "horse2zebra", "cg_sample": "cat.jpg", "cg_preview": False,
+                                      **photos_tab("en")},
                    timeout=240)
     assert not at.exception and not at.image  # nothing to show until the model is there
     at.button(key="cg_dl_model").click().run()

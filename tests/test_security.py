@@ -40,7 +40,9 @@ def test_every_torch_load_is_weights_only():
     assert sorted({c.split(":")[0] for c, _ in calls}) == [
         "gan_core/bookrun.py",  # the book's long run in pretrained/
         "gan_core/classifier.py",  # the digit classifier
+        "gan_core/cycle_runs.py",  # CycleGAN runs: cache entries and the shipped 2D defaults
         "gan_core/cyclegan/checkpoints.py",  # CycleGAN checkpoints
+        "gan_core/cyclegan/digits.py",  # the shipped digits CycleGAN
         "gan_core/payload.py",  # runs and snapshots sent back by the training process
         "gan_core/store.py",  # cache entries
     ]
@@ -97,7 +99,7 @@ def test_uploads_never_touch_the_disk(tmp_path, monkeypatch, clear_st_caches):
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", None)
-    at = open_page("cyclegan", timeout=240)
+    at = open_page("cyclegan", state={"cg_tab": t("cyclegan.tab_photos", lang="en")}, timeout=240)
     at.radio(key="cg_source").set_value("upload").run()
     watched = [tmp_path, ROOT]
     before = _snapshot(watched)

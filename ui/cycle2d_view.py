@@ -107,11 +107,13 @@ def arrows_figure(run, title: str) -> go.Figure:
                     marker=dict(color=X_COLOUR, size=4, opacity=0.35))
     fig.add_scatter(x=v["y"][:, 0], y=v["y"][:, 1], mode="markers", name=t("cycle2d.legend_y"),
                     marker=dict(color=Y_COLOUR, size=4, opacity=0.35))
+    heads = dict(symbol="arrow", angleref="previous", size=[0, 9, 0] * len(x))  # a head at each end
     sx, sy = _segments(x, gx)
-    fig.add_scatter(x=sx, y=sy, mode="lines", name="x → G(x)", line=dict(color="#5b4bdb", width=1))
+    fig.add_scatter(x=sx, y=sy, mode="lines+markers", name="x → G(x)", line=dict(color="#5b4bdb", width=1),
+                    marker=dict(color="#5b4bdb", **heads))
     sx, sy = _segments(gx, fgx)
-    fig.add_scatter(x=sx, y=sy, mode="lines", name="G(x) → F(G(x))",
-                    line=dict(color="#2e8b57", width=1, dash="dot"))
+    fig.add_scatter(x=sx, y=sy, mode="lines+markers", name="G(x) → F(G(x))",
+                    line=dict(color="#2e8b57", width=1, dash="dot"), marker=dict(color="#2e8b57", **heads))
     fig.add_scatter(x=gx[:, 0], y=gx[:, 1], mode="markers", name="G(x)",
                     marker=dict(color="#5b4bdb", size=6, symbol="diamond"))
     fig.add_scatter(x=fgx[:, 0], y=fgx[:, 1], mode="markers", name="F(G(x))",

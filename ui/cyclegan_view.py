@@ -36,6 +36,12 @@ def cycle(digest: str, model: str, reverse: str, size: str, _pixels: np.ndarray)
     return cyclegan.cycle(generator(model), generator(reverse), _pixels, size)
 
 
+@st.cache_resource(ttl=600, show_spinner=False)
+def zoo_online() -> bool:
+    """Whether the model zoo answers, asked at most once per 10 minutes per process."""
+    return cyclegan.zoo_reachable()
+
+
 def model_error(err: cyclegan.ModelError) -> str:
     return t(f"cyclegan.err_{err.code}", name=err.params.get("name", ""), default=cyclegan.DEFAULT_MODEL)
 

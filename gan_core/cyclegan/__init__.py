@@ -21,6 +21,7 @@ from gan_core.cyclegan.checkpoints import (
     read_registry,
     vintagify_path,
     zoo_dir,
+    zoo_reachable,
     zoo_url,
 )
 from gan_core.cyclegan.fast import FastMode, fast_mode, openvino_installed
@@ -50,5 +51,5 @@ __all__ = [
     "check_name", "cycle", "difference", "download", "fast_mode", "generator_from_state_dict",
     "is_available", "load_generator", "openvino_installed", "psnr", "read_registry", "resize", "run",
     "to_pixels", "to_tensor", "translate", "translate_paths", "vintagify_path", "working_size",
-    "zoo_dir", "zoo_url",
+    "zoo_dir", "zoo_reachable", "zoo_url",
 ]

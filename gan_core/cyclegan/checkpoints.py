@@ -147,6 +147,20 @@ def _open_url(url: str, timeout: float = 20.0) -> tuple[int | None, Iterable[byt
     return (int(total) if total and total.isdigit() else None), chunks()
 
 
+def zoo_reachable(timeout: float = 1.5) -> bool:
+    """Whether the zoo's server answers a TCP connection (the CycleGAN page opens on the digits
+    model, which ships with the app, when it does not)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(ZOO_URL)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 Progress = Callable[[int, int | None], None]  # (bytes so far, total or None)
 
 

@@ -119,7 +119,7 @@ def training_batches(cfg: TrainConfig, gen: torch.Generator) -> tuple[Batches, t
     Nothing is drawn from ``gen`` here: the first draw is the first batch.
     """
     if not cfg.is_image:
-        pool = torch.from_numpy(sample_toy(cfg.dataset, TOY_POOL, np.random.default_rng(cfg.seed)))
+        pool = torch.from_numpy(sample_toy(cfg.toy_set, TOY_POOL, np.random.default_rng(cfg.seed)))
         return Batches(pool, None, cfg.batch, gen), None, ""
     x, y, note = image_tensors(cfg.dataset)
     cdf = None

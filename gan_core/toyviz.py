@@ -67,7 +67,7 @@ def _d_on_points(d: torch.nn.Module, pts: torch.Tensor, fakes: torch.Tensor) -> 
 
 @torch.no_grad()
 def _heat(trainer, fakes: torch.Tensor) -> np.ndarray:
-    axis = torch.from_numpy(plane_axis(trainer.cfg.dataset).astype(np.float32))
+    axis = torch.from_numpy(plane_axis(trainer.cfg.toy_set).astype(np.float32))
     yy, xx = torch.meshgrid(axis, axis, indexing="ij")
     pts = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)
     logit = _d_on_points(trainer.d, pts, fakes)

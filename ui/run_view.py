@@ -67,7 +67,7 @@ def real_points(cfg: TrainConfig) -> np.ndarray | None:
         return None
     from gan_core.data import sample_toy
 
-    return sample_toy(cfg.dataset, 1500, np.random.default_rng(0))
+    return sample_toy(cfg.toy_set, 1500, np.random.default_rng(0))
 
 
 def picture(cfg: TrainConfig, samples: np.ndarray, scale: int = 3) -> np.ndarray:

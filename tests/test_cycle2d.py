@@ -209,3 +209,12 @@ def test_page_trains_new_settings_once_when_train_is_pressed(clear_st_caches, tm
     assert titles[0].startswith(t("cycle2d.title_with", lang="en", lam="5", trip="")[:20])
     at.run()  # a plain rerun trains nothing new
     assert len(list((tmp_cache / "cycle_runs").glob("*.pt"))) == 2
+
+
+def test_page_same_set_on_both_sides_is_one_sentence(clear_st_caches, tmp_cache):
+    at = open_page("cyclegan", "ko", state=points_tab("ko"))
+    at.selectbox(key="c2_dy").set_value("ring")
+    at.button[0].click().run()
+    assert not at.exception and [e.value for e in at.error] == [t("cycle2d.err_same_set", lang="ko")]
+    assert not list((tmp_cache / "cycle_runs").glob("*.pt"))
+    assert len(at.get("plotly_chart")) == 4  # the runs on show stay

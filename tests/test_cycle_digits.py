@@ -130,6 +130,20 @@ def test_translate_reads_and_writes_28x28_grey_pngs(tmp_path, model):
     assert np.array_equal(back, model.run("f", np.asarray(out)[None])[0])
 
 
+def test_train_cycle_digits_preset_writes_its_files(tmp_path):
+    import os
+
+    env = {**os.environ, "GAN_CLASSROOM_CACHE": str(tmp_path)}
+    args = ["train-cycle", "--preset", "cycle-digits", "--set", "steps=20", "--set", "hidden=32",
+            "--out", str(tmp_path / "o")]
+    res = subprocess.run([sys.executable, "-m", "gan_core", *args], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert set(metrics) == {"round_trip_x", "round_trip_y"} and all(0 < v < 1 for v in metrics.values())
+    assert (tmp_path / "o" / "history.csv").read_text().splitlines()[-1].startswith("20,")
+
+
 def test_translate_bad_input_is_one_line(tmp_path):
     (tmp_path / "bad.png").write_bytes(b"not a picture")
     res = translate("--model", "digits-typeset", str(tmp_path / "bad.png"), str(tmp_path / "o.png"))

@@ -61,7 +61,9 @@ def settings() -> None:
             cfg = cycle_config.apply_overrides(cur, {"domain_x": dx, "domain_y": dy, "steps": steps,
                                                      "seed": int(seed), **values})
         except ConfigError as err:
-            st.error(t("cycle2d.err_setting", key=err.key), icon=":material/error:")
+            same = err.key == "domain_y" and dx == dy
+            st.error(t("cycle2d.err_same_set") if same else t("cycle2d.err_setting", key=err.key),
+                     icon=":material/error:")
             return
         st.session_state[STATE] = cfg
 

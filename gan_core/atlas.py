@@ -94,7 +94,7 @@ def build(kind: str, out_dir: Path = PRETRAINED, command: str = "", log: Callabl
     elif kind == "modes":
         cfgs, name, half = mode_default_configs(), MODES_FILE, True
         described = {"presets": {d: [n for n, _ in STUDIES[d]] for d in STUDIES}, "seed": 0}
-        kept = ("history (float64), snapshots and their views as float16; no generator weights (the page "
+        kept = ("history (float32), snapshots and their views as float16; no generator weights (the page "
                 "draws the snapshots, and pretrained/ stays under 40 MB)")
     else:
         raise ValueError(f"unknown pack {kind!r}: atlas or modes")

@@ -5,7 +5,8 @@ A pack is one ``.npz`` file (numpy arrays only, read with ``allow_pickle=False``
 ``index`` member (JSON as bytes: each run's config, status, metrics, snapshot steps) and, per
 run, its history and its snapshots' samples and extras. What is left out to stay small is
 said in the index: the generator's weights (image runs), and float32 arrays stored as float16
-(2D runs). History and image samples are kept exactly as the training produced them.
+(2D runs, whose history is stored as float32). Image runs' history and samples are kept exactly
+as the training produced them.
 """
 from __future__ import annotations
 
@@ -54,7 +55,10 @@ def write_pack(path: Path, results: list[RunResult], half_floats: bool = False,
                              "runs": {}}
     for r in results:
         key = r.config.key
-        history = [np.asarray(r.history[c], dtype=np.float64) for c in HISTORY_COLUMNS]
+        # float32 in a half-float pack: the losses, D's outputs and gradient norms are float32
+        # numbers already (only the wall clock loses digits below a microsecond)
+        history = [np.asarray(r.history[c], dtype=np.float32 if half_floats else np.float64)
+                   for c in HISTORY_COLUMNS]
         arrays[f"{key}.history"] = np.stack(history)
         samples = np.stack([s.samples for s in r.snapshots])
         if half_floats and samples.dtype == np.float32:
@@ -132,7 +136,7 @@ class Pack:
         if cfg.key != key:
             raise ValueError("config does not match its key")
         hist = self._npz[f"{key}.history"]
-        history = {c: hist[i].copy() for i, c in enumerate(HISTORY_COLUMNS)}
+        history = {c: hist[i].astype(np.float64) for i, c in enumerate(HISTORY_COLUMNS)}
         samples = self._npz[f"{key}.samples"]
         if samples.dtype == np.float16:
             samples = samples.astype(np.float32)

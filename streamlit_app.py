@@ -25,7 +25,7 @@ pages = [
     for i, spec in enumerate(available_pages())
 ]
 try:
-    st.navigation(pages, position=present.nav_position()).run()
+    st.navigation(pages, position=present.nav_position(), expanded=True).run()  # every page listed
 finally:
     # The engine loads on another thread once this page is drawn (a page that needs it sooner
     # imports it itself; started earlier, the import would slow the page it is meant to help).

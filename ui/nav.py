@@ -31,6 +31,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("minimax", "minimax.py", ":material/functions:"),
     PageSpec("lab", "lab.py", ":material/science:"),
     PageSpec("compare", "compare.py", ":material/compare:"),
+    PageSpec("curves", "curves.py", ":material/show_chart:"),
     PageSpec("mode_collapse", "mode_collapse.py", ":material/scatter_plot:"),
     PageSpec("cyclegan", "cyclegan.py", ":material/sync_alt:"),
     PageSpec("family", "family.py", ":material/family_history:"),

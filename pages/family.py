@@ -9,6 +9,9 @@ from ui.i18n import t
 st.title(t("family.title"))
 st.caption(t("family.intro"))
 
+# ---- GAN vs VAE: two generative models ----------------------------------------------------------
+fv.vae_vs_gan()
+
 # ---- DCGAN ------------------------------------------------------------------------------------
 st.header(t("family.dcgan_title"))
 st.markdown(t("family.dcgan_text"))

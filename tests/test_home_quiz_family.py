@@ -189,9 +189,13 @@ def test_home_does_not_import_torch():
 @pytest.mark.parametrize("lang", LANGS)
 def test_family_renders(lang, clear_st_caches):
     at = _open(lang, "pages/family.py")
-    assert len(at.header) == 4
-    assert len(at.metric) == 4
-    g_params = int(at.metric[0].value.replace(",", ""))
+    assert len(at.header) == 5  # VAE vs GAN, DCGAN, cGAN, pix2pix vs CycleGAN, uses
+    assert at.header[0].value == t("family.vae_title", lang=lang)
+    assert len(at.image) == 4  # digits and their VAE rebuilds; VAE and GAN samples
+    assert len(at.metric) == 8
+    vae_grey, gan_grey = (float(m.value.rstrip("%")) for m in at.metric[2:4])
+    assert vae_grey > gan_grey  # the VAE's blur, measured on the pictures shown
+    g_params = int(at.metric[4].value.replace(",", ""))
     from gan_core.anatomy import anatomy
     from gan_core.config import PRESETS
 

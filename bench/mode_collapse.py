@@ -19,10 +19,13 @@ Each worker process uses one torch thread; the CPU is shared, so wall times are 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -45,6 +48,17 @@ def _one(job: tuple[str, int]) -> tuple[str, int, int, float, float, str]:
     return name, seed, s.captured, s.hq_share, sec, r.status
 
 
+LINE = re.compile(r"^\s+(\S+)\s+seed (\d+):\s+(\d+) modes,\s+([\d.]+)% high quality,\s+([\d.]+) s (\w+)")
+
+
+def _read_log(path: Path):
+    """(name, seed, captured, hq share, seconds, status) from the per-seed lines of a saved run."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = LINE.match(line)
+        if m:
+            yield m[1], int(m[2]), int(m[3]), float(m[4]) / 100, float(m[5]), m[6]
+
+
 def main(argv: list[str] | None = None) -> int:
     from gan_core import modes
     from gan_core.config import PRESETS
@@ -55,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (one torch thread each)")
     ap.add_argument("--presets", nargs="*", default=None, help="only these presets")
     ap.add_argument("--all", action="store_true", help=f"include the slow presets ({', '.join(SLOW)})")
+    ap.add_argument("--from-log", type=Path, help="print the tables again from an earlier run's per-seed "
+                    "lines (saved output), without training")
     args = ap.parse_args(argv)
 
     names = [n for ds in args.datasets for n, _ in modes.STUDIES[ds]
@@ -64,11 +80,20 @@ def main(argv: list[str] | None = None) -> int:
                   key=lambda j: -PRESETS[j[0]].steps * (1 + PRESETS[j[0]].unroll + PRESETS[j[0]].k))
     t0 = time.perf_counter()
     rows: dict[str, list[tuple[int, float, float, str]]] = {n: [] for n in names}
-    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as ex:
-        for name, seed, cap, hq, sec, status in ex.map(_one, jobs):
-            rows[name].append((cap, hq, sec, status))
-            print(f"  {name:24s} seed {seed}: {cap:2d} modes, {100 * hq:5.1f}% high quality, "
-                  f"{sec:6.1f} s {status}", flush=True)
+    if args.from_log is not None:
+        for name, seed, cap, hq, sec, status in _read_log(args.from_log):
+            if name in rows and seed in args.seeds:
+                rows[name].append((cap, hq, sec, status))
+        missing = [n for n, r in rows.items() if len(r) != len(args.seeds)]
+        if missing:
+            print(f"{args.from_log}: no line for every seed of {', '.join(missing)}", file=sys.stderr)
+            return 2
+    else:
+        with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as ex:
+            for name, seed, cap, hq, sec, status in ex.map(_one, jobs):
+                rows[name].append((cap, hq, sec, status))
+                print(f"  {name:24s} seed {seed}: {cap:2d} modes, {100 * hq:5.1f}% high quality, "
+                      f"{sec:6.1f} s {status}", flush=True)
     wall = time.perf_counter() - t0
 
     print(f"\nmode collapse bench: seeds {args.seeds}, {args.jobs} worker(s), {wall:.0f} s wall")
@@ -78,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         r = rows[name]
         cfg = PRESETS[name]
-        n_modes = len(modes.toy_modes(cfg.toy_set))
+        n_modes = modes.toy_stats(cfg.toy_set, np.zeros((0, 2))).n_modes
         cap = sum(x[0] for x in r) / len(r)
         hq = sum(x[1] for x in r) / len(r)
         per = "/".join(str(x[0]) for x in r)

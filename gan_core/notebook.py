@@ -134,7 +134,7 @@ def _losses(cfg: TrainConfig, text: Text) -> str:
 
 
 def _trainer(cfg: TrainConfig, text: Text) -> str:
-    consts = "".join(_assignment(train, n) for n in ("SAMPLE_GRID", "TOY_SNAPSHOT", "GP_WEIGHT",
+    consts = "".join(_assignment(train, n) for n in ("SAMPLE_GRID", "TOY_SNAPSHOT", "GP_WEIGHT", "R1_EVERY",
                                                      "CONV_ARCHS", "_BUILD_LOCK"))
     head, _ = snippet(train.Trainer, "class Trainer", '"""')
     methods = [m for m in TRAINER_METHODS if m != "unrolled_d" or cfg.unroll > 0]

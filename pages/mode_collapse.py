@@ -58,6 +58,7 @@ with tab_toy:
     if finals:
         with chart:
             mode_view.compare_chart(toy_set, finals)
+        mode_view.let_the_browser_fetch()
     with controls:
         if not chosen:
             st.info(t("mode_collapse.nothing_selected"))

@@ -171,6 +171,7 @@ class Toy1D(Trainer):
         self.d_params = list(self.d.parameters())
         self.ema_g = None
         self.joint_d = True
+        self.steps_done = self.r1_clock = 0  # counters Trainer.step / d_update keep
         self.note = ""
         self.batches = _RealBills(cfg.data, cfg.batch, np.random.default_rng(cfg.seed))
         self.fixed_z = torch.randn(view_samples, 1, generator=self.gen)

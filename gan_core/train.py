@@ -143,7 +143,7 @@ class Trainer:
         self.g_params = list(self.g.parameters())
         self.d_params = list(self.d.parameters())
         self.steps_done = 0  # G updates so far (the lr schedule reads it)
-        self.d_steps = 0  # D updates so far (lazy R1 reads it)
+        self.r1_clock = 0  # D updates so far (lazy R1 reads it)
         self.ema_g = copy.deepcopy(self.g).eval() if cfg.ema > 0 else None
         # one forward of D over real+fake together is faster, but only where batch statistics
         # don't couple the two halves
@@ -179,8 +179,8 @@ class Trainer:
     def d_update(self, real, y_real, fake, y_fake) -> tuple[float, float, float]:
         """One discriminator step. Returns (loss, mean D(x), grad norm)."""
         cfg = self.cfg
-        penalise = cfg.r1 > 0 and self.d_steps % R1_EVERY == 0
-        self.d_steps += 1
+        penalise = cfg.r1 > 0 and self.r1_clock % R1_EVERY == 0
+        self.r1_clock += 1
         if penalise:
             real = real.detach().requires_grad_(True)  # R1 needs D's slope at the real points
         lr_, lf_ = self.d_logits(real, y_real, fake, y_fake)

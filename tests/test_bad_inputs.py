@@ -23,6 +23,7 @@ from hypothesis import strategies as hst
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from gan_core import drawing
 from gan_core.config import PRESETS, SPECS, ConfigError, TrainConfig, apply_overrides, check, coerce
 from gan_core.images import ImageError, decode_image
 from tests.apptest import open_page
@@ -249,6 +250,8 @@ def allowed_text(spec) -> str:
         return t("params.choices", lang="en", options=", ".join(str(c) for c in spec.choices))
     if spec.kind is bool:
         return t("params.boolean", lang="en")
+    if spec.kind is str:
+        return t("params.drawing", lang="en")
     kind = t("params.integer", lang="en") if spec.kind is int else t("params.number", lang="en")
     return t("params.range", lang="en", kind=kind, lo=f"{spec.lo:g}", hi=f"{spec.hi:g}")
 
@@ -377,6 +380,8 @@ def test_coerce_returns_a_valid_value_or_a_config_error(key, raw):
         assert value in spec.choices
     elif spec.kind is bool:
         assert isinstance(value, bool)
+    elif spec.kind is str:  # a drawing's code, kept only in its canonical form
+        assert value == "" or drawing.encode(drawing.decode(value)) == value
     else:
         assert isinstance(value, spec.kind) and not isinstance(value, bool)
         assert math.isfinite(value) and spec.lo <= value <= spec.hi

@@ -49,6 +49,8 @@ def describe(spec: FieldSpec) -> str:
         return t("params.choices", options=", ".join(str(c) for c in spec.choices))
     if spec.kind is bool:
         return t("params.boolean")
+    if spec.kind is str:  # a drawing's code
+        return t("params.drawing")
     kind = t("params.integer") if spec.kind is int else t("params.number")
     return t("params.range", kind=kind, lo=f"{spec.lo:g}", hi=f"{spec.hi:g}")
 

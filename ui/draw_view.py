@@ -110,7 +110,7 @@ def editor() -> str:
     event = st.plotly_chart(canvas_figure(_cells(code)), key=key, on_select="rerun",
                             selection_mode=("points", "box", "lasso"), width="stretch",
                             config={"displaylogo": False})
-    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    points = event.get("selection", {}).get("points", []) if event else []
     if points:
         new = apply_stroke(code, points, erase=(tool == "erase"))
         if new != code:

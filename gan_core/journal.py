@@ -16,13 +16,16 @@ def journal_path() -> str | None:
     return os.environ.get("GAN_CLASSROOM_JOURNAL") or None
 
 
-def write(path: str | None, job) -> None:
-    """Append ``job``'s line to ``path`` (nothing when ``path`` is None; a failed write is logged)."""
+def write(path: str | None, job, state: str | None = None) -> None:
+    """Append ``job``'s line to ``path`` (nothing when ``path`` is None; a failed write is logged).
+
+    ``state`` is how the job ended, when the caller writes the line before setting it on the job.
+    """
     if not path:
         return
     started = job.started or job.submitted
     line = {
-        "key": job.key, "state": job.state, "status": job.result.status if job.result else "",
+        "key": job.key, "state": state or job.state, "status": job.result.status if job.result else "",
         "submitted": job.submitted, "queued_s": round(started - job.submitted, 3),
         "run_s": round((job.finished or started) - started, 3), "steps": job.cfg.steps,
         "sessions": len(job.owners),

@@ -309,8 +309,10 @@ class JobPool:
             job._mark = None
         job.error = error
         job.finished = time.time()
+        # The journal line is written before the job reads as finished, so anyone who waited
+        # for the job (a test, a bench) finds its line already there.
+        journal.write(self.journal, job, state)
         job.state = state
-        journal.write(self.journal, job)
 
     def wait(self, job: Job, timeout: float | None = None) -> Job:
         """Block until ``job`` is finished (CLI and tests)."""

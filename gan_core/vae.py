@@ -18,6 +18,7 @@ Command: ``python -m gan_core vae-run --out pretrained/``.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -38,18 +39,19 @@ def grey_share(images_uint8: np.ndarray) -> float:
     return float(((x > GREY_LO) & (x < GREY_HI)).mean())
 
 
-def _net():
+def _net(latent: int = LATENT):
     import torch
     from torch import nn
 
     class VAE(nn.Module):
-        """784 -> 400 -> (mean, log-variance) of a 20-number code; code -> 400 -> 784 logits."""
+        """784 -> 400 -> (mean, log-variance) of a ``latent``-number code; code -> 400 -> 784 logits."""
 
         def __init__(self):
             super().__init__()
+            self.latent = latent
             self.enc = nn.Sequential(nn.Linear(784, HIDDEN), nn.ReLU())
-            self.mu, self.logvar = nn.Linear(HIDDEN, LATENT), nn.Linear(HIDDEN, LATENT)
-            self.dec = nn.Sequential(nn.Linear(LATENT, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 784))
+            self.mu, self.logvar = nn.Linear(HIDDEN, latent), nn.Linear(HIDDEN, latent)
+            self.dec = nn.Sequential(nn.Linear(latent, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 784))
 
         def forward(self, x: torch.Tensor, noise: torch.Tensor):
             h = self.enc(x)
@@ -70,8 +72,13 @@ def loss_terms(logits, x, mu, logvar):
     return rebuild, kl
 
 
-def train_vae(steps: int, batch: int = 512, lr: float = 1e-3, seed: int = 0, log=None) -> dict[str, Any]:
-    """Train on the shipped digits' training part; returns the model and the loss history."""
+def train_vae(steps: int, batch: int = 512, lr: float = 1e-3, seed: int = 0, log=None,
+              latent: int = LATENT, beta: float = 1.0, progress=None) -> dict[str, Any]:
+    """Train on the shipped digits' training part; returns the model and the loss history.
+
+    ``beta`` weighs the KL term (1 is the plain VAE; 0 leaves an ordinary autoencoder whose codes
+    need not look like normal noise). ``progress(done, steps)`` is called every 100 steps.
+    """
     import torch
 
     from gan_core.data import mnist5k_split
@@ -80,21 +87,23 @@ def train_vae(steps: int, batch: int = 512, lr: float = 1e-3, seed: int = 0, log
     gen = torch.Generator().manual_seed(seed)
     train, _ = mnist5k_split()
     x_all = torch.from_numpy(train.images.reshape(len(train.images), -1).astype(np.float32) / 255.0)
-    model = _net()
+    model = _net(latent)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     hist = {"rebuild": np.zeros(steps), "kl": np.zeros(steps)}
     t0 = time.perf_counter()
     for step in range(steps):
         idx = torch.randint(0, len(x_all), (batch,), generator=gen)
         x = x_all[idx]
-        logits, mu, logvar = model(x, torch.randn(batch, LATENT, generator=gen))
+        logits, mu, logvar = model(x, torch.randn(batch, latent, generator=gen))
         rebuild, kl = loss_terms(logits, x, mu, logvar)
         opt.zero_grad(set_to_none=True)
-        (rebuild + kl).backward()
+        (rebuild + kl if beta == 1.0 else rebuild + beta * kl).backward()
         opt.step()
         hist["rebuild"][step], hist["kl"][step] = float(rebuild.detach()), float(kl.detach())
         if log is not None and (step + 1) % 1000 == 0:
             log(f"step {step + 1}/{steps}: rebuild {float(rebuild):.1f}, kl {float(kl):.1f}")
+        if progress is not None and (step + 1) % 100 == 0:
+            progress(step + 1, steps)
     return {"model": model.eval(), "history": hist, "seconds": time.perf_counter() - t0}
 
 
@@ -109,7 +118,7 @@ def sample(model, n: int, seed: int) -> np.ndarray:
     import torch
 
     with torch.no_grad():
-        return _uint8(model.dec(torch.randn(n, LATENT, generator=torch.Generator().manual_seed(seed))))
+        return _uint8(model.dec(torch.randn(n, model.latent, generator=torch.Generator().manual_seed(seed))))
 
 
 def rebuild(model, images_uint8: np.ndarray) -> np.ndarray:
@@ -160,4 +169,109 @@ def shipped(folder: Path | str | None = None) -> dict[str, Any] | None:
         out["info"] = json.loads((folder / SIDECAR).read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError):
         return None
+    return out
+
+
+# ---- a student's own VAE: code size and KL weight, trained live in seconds --------------------------
+LIVE_LATENTS = (2, 8, 20)  # 2 lets the page draw the whole code space as a map
+LIVE_BETAS = (0.0, 0.25, 1.0, 4.0)
+LIVE_STEPS, LIVE_BATCH, MAP_SIDE = 1500, 128, 12
+_live: dict[tuple[int, float], dict[str, Any]] = {}
+_live_locks: dict[tuple[int, float], threading.Lock] = {}
+_live_progress: dict[tuple[int, float], float] = {}
+_live_failed: dict[tuple[int, float], str] = {}
+_live_guard = threading.Lock()
+
+
+def live_status(latent: int, beta: float) -> tuple[str, Any]:
+    """Where this server's live run for these settings stands: ("done", result),
+    ("running", fraction done), ("failed", message) or ("idle", None)."""
+    key = (int(latent), float(beta))
+    if key in _live:
+        return "done", _live[key]
+    if key in _live_failed:
+        return "failed", _live_failed[key]
+    if key in _live_progress:
+        return "running", _live_progress[key]
+    return "idle", None
+
+
+def start_live(latent: int, beta: float) -> None:
+    """Start ``live_run`` in a background thread unless it is done or running: a page that starts
+    it can be left mid-run, and anyone who asks again later finds the result."""
+    key = (int(latent), float(beta))
+    _check(key)
+    with _live_guard:
+        if key in _live or key in _live_progress:
+            return
+        _live_progress[key] = 0.0
+        _live_failed.pop(key, None)
+    threading.Thread(target=_live_thread, args=(key,), daemon=True, name=f"vae-live-{key}").start()
+
+
+def _live_thread(key: tuple[int, float]) -> None:
+    def progress(done: int, steps: int) -> None:
+        _live_progress[key] = done / steps
+
+    try:
+        live_run(*key, progress=progress)
+    except Exception as err:  # reported on the page as one sentence, the server keeps going
+        _live_failed[key] = f"{type(err).__name__}: {err}"
+    finally:
+        _live_progress.pop(key, None)
+
+
+def _check(key: tuple[int, float]) -> None:
+    if key[0] not in LIVE_LATENTS or key[1] not in LIVE_BETAS:
+        raise ValueError(f"latent must be one of {LIVE_LATENTS} and beta one of {LIVE_BETAS}")
+
+
+def live_run(latent: int, beta: float, progress=None) -> dict[str, Any]:
+    """Train a small VAE with ``latent`` code numbers and KL weight ``beta`` (one CPU thread,
+    LIVE_STEPS steps of LIVE_BATCH) and measure it: held-out rebuild error and KL per digit, new
+    digits from noise with the classifier score and grey share, and for a 2-number code the
+    decoded map of the code space. One training per setting per server: a second caller waits
+    for the first and gets the same result."""
+    key = (int(latent), float(beta))
+    _check(key)
+    with _live_guard:
+        lock = _live_locks.setdefault(key, threading.Lock())
+    with lock:
+        if key not in _live:
+            from gan_core.threads import single_thread
+
+            with single_thread():
+                _live[key] = _measure_live(key, progress)
+    return _live[key]
+
+
+def _measure_live(key: tuple[int, float], progress) -> dict[str, Any]:
+    import torch
+
+    from gan_core import metrics
+    from gan_core.data import mnist5k_split
+
+    latent, beta = key
+    run = train_vae(LIVE_STEPS, batch=LIVE_BATCH, latent=latent, beta=beta, progress=progress)
+    model = run["model"]
+    _, held = mnist5k_split()
+    x = torch.from_numpy(held.images.reshape(len(held.images), -1).astype(np.float32) / 255.0)
+    with torch.no_grad():
+        h = model.enc(x)
+        mu, logvar = model.mu(h), model.logvar(h)
+        rebuild_err, kl = loss_terms(model.dec(mu), x, mu, logvar)
+    originals = held.images[np.arange(0, len(held.images), len(held.images) // 16)[:16]]
+    evaluated = sample(model, metrics.EVAL_SAMPLES, metrics.EVAL_SEED)
+    out = {
+        "latent": latent, "beta": beta, "seconds": run["seconds"],
+        "originals": originals, "rebuilt": rebuild(model, originals), "samples": evaluated[:36],
+        "rebuild_error": float(rebuild_err), "kl": float(kl),
+        "score": float(metrics.evaluate_images(evaluated)["score"]), "grey": grey_share(evaluated),
+        "history": {k: v.astype(np.float32) for k, v in run["history"].items()},
+    }
+    if latent == 2:
+        q = torch.distributions.Normal(0.0, 1.0).icdf(torch.linspace(0.05, 0.95, MAP_SIDE))
+        codes = torch.stack(torch.meshgrid(q, q.flip(0), indexing="xy"), -1).reshape(-1, 2)
+        with torch.no_grad():
+            out["map"] = _uint8(model.dec(codes))
     return out

@@ -4,13 +4,15 @@ import streamlit as st
 
 from gan_core.config import PRESETS
 from ui import family_view as fv
+from ui import vae_view
 from ui.i18n import t
 
 st.title(t("family.title"))
 st.caption(t("family.intro"))
 
 # ---- GAN vs VAE: two generative models ----------------------------------------------------------
-fv.vae_vs_gan()
+vae_view.vae_vs_gan()
+vae_view.vae_live()
 
 # ---- DCGAN ------------------------------------------------------------------------------------
 st.header(t("family.dcgan_title"))

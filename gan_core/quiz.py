@@ -17,7 +17,7 @@ import numpy as np
 CONCEPTS = (
     "analogy", "roles", "procedure", "value_function", "nonsat", "mode_collapse",
     "balance", "loss_curves", "evaluation", "dcgan", "cgan", "pix2pix_cyclegan", "cycle_losses",
-    "applications",
+    "applications", "vae", "high_res", "style_transfer",
 )
 
 
@@ -100,6 +100,14 @@ QUESTIONS: tuple[Question, ...] = (
     _c("cycle_identity", "cycle_losses", "cyclegan", 0),
     _c("cycle_not_one", "cycle_losses", "cyclegan", 3),
     _c("app_mri_ct", "applications", "family", 1),
+    _c("app_superres", "applications", "family", 2),
+    _c("vae_blur", "vae", "family", 0),
+    _c("vae_beta_zero", "vae", "family", 1),
+    _c("prog_why", "high_res", "family", 2),
+    _n("prog_alpha", "high_res", "family", 0.25, 0.0),
+    _c("style_mixing", "high_res", "family", 0),
+    _c("nst_gram", "style_transfer", "family", 1),
+    _c("nst_vs_cycle", "style_transfer", "family", 3),
 )
 
 BY_ID = {q.qid: q for q in QUESTIONS}

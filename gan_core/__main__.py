@@ -13,6 +13,7 @@ train-cycle    train a CycleGAN preset (or reuse the cache): config.json, histor
 cycle-defaults build the CycleGAN page's shipped 2D runs (pretrained/)
 typeset-digits render the typeset digits the digits CycleGAN translates to (gan_core/assets/)
 cycle-digits   train the handwritten <-> typeset CycleGAN and ship it with its sidecar (pretrained/)
+style-example  optimise the neural style transfer example the family page opens with (pretrained/)
 
 Each command's work lives in a gan_core module; this file only parses arguments. Errors print
 one line on stderr and exit non-zero (2 for bad arguments).
@@ -352,6 +353,9 @@ def build_parser() -> argparse.ArgumentParser:
     ts = sub.add_parser("typeset-digits", help="render the typeset digits (needs the font file)")
     ts.add_argument("--font", default="/usr/share/fonts/truetype/nanum/NanumGothic.ttf", help="a .ttf file")
     ts.set_defaults(func=cmd_typeset_digits)
+    sx = sub.add_parser("style-example", help="optimise and ship the style-transfer example (pretrained/)")
+    sx.add_argument("--out", default="pretrained/", help="output folder (default pretrained/)")
+    sx.set_defaults(func=lambda a: __import__("gan_core.style_jobs", fromlist=["cli"]).cli(a))
     return p
 
 

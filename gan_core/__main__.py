@@ -13,6 +13,7 @@ train-cycle    train a CycleGAN preset (or reuse the cache): config.json, histor
 cycle-defaults build the CycleGAN page's shipped 2D runs (pretrained/)
 typeset-digits render the typeset digits the digits CycleGAN translates to (gan_core/assets/)
 cycle-digits   train the handwritten <-> typeset CycleGAN and ship it with its sidecar (pretrained/)
+superres-run   train the digit upscalers (pixel loss vs + adversarial loss) and ship them (pretrained/)
 style-example  optimise the neural style transfer example the family page opens with (pretrained/)
 
 Each command's work lives in a gan_core module; this file only parses arguments. Errors print
@@ -353,6 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     ts = sub.add_parser("typeset-digits", help="render the typeset digits (needs the font file)")
     ts.add_argument("--font", default="/usr/share/fonts/truetype/nanum/NanumGothic.ttf", help="a .ttf file")
     ts.set_defaults(func=cmd_typeset_digits)
+    __import__("gan_core.superres", fromlist=["add_parser"]).add_parser(sub)  # superres-run, body there
     sx = sub.add_parser("style-example", help="optimise and ship the style-transfer example (pretrained/)")
     sx.add_argument("--out", default="pretrained/", help="output folder (default pretrained/)")
     sx.set_defaults(func=lambda a: __import__("gan_core.style_jobs", fromlist=["cli"]).cli(a))

@@ -13,6 +13,7 @@ train-cycle    train a CycleGAN preset (or reuse the cache): config.json, histor
 cycle-defaults build the CycleGAN page's shipped 2D runs (pretrained/)
 typeset-digits render the typeset digits the digits CycleGAN translates to (gan_core/assets/)
 cycle-digits   train the handwritten <-> typeset CycleGAN and ship it with its sidecar (pretrained/)
+judge-run      train the counterfeit page's D against the book run's generator (pretrained/)
 superres-run   train the digit upscalers (pixel loss vs + adversarial loss) and ship them (pretrained/)
 style-example  optimise the neural style transfer example the family page opens with (pretrained/)
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import sys
 from pathlib import Path
 
@@ -358,6 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
     sx = sub.add_parser("style-example", help="optimise and ship the style-transfer example (pretrained/)")
     sx.add_argument("--out", default="pretrained/", help="output folder (default pretrained/)")
     sx.set_defaults(func=lambda a: __import__("gan_core.style_jobs", fromlist=["cli"]).cli(a))
+    jr = sub.add_parser("judge-run", help="train the counterfeit page's D against the book run's generator")
+    jr.add_argument("--out", default="pretrained/", help="output folder (default pretrained/)")
+    jr.set_defaults(func=lambda a: importlib.import_module("gan_core.judge").cli(a))
     return p
 
 

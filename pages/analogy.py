@@ -2,7 +2,7 @@
 import streamlit as st
 
 from ui import analogy_view as view
-from ui import autoplay
+from ui import autoplay, counterfeit_view
 from ui.i18n import option_label, t
 
 st.title(t("analogy.title"))
@@ -38,3 +38,6 @@ with board_col:
 
 with st.expander(t("analogy.how_title")):
     st.markdown(t("analogy.how_body"))
+
+st.divider()
+counterfeit_view.section()

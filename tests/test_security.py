@@ -43,6 +43,7 @@ def test_every_torch_load_is_weights_only():
         "gan_core/cycle_runs.py",  # CycleGAN runs: cache entries and the shipped 2D defaults
         "gan_core/cyclegan/checkpoints.py",  # CycleGAN checkpoints
         "gan_core/cyclegan/digits.py",  # the shipped digits CycleGAN
+        "gan_core/judge.py",  # the counterfeit page's discriminator
         "gan_core/payload.py",  # runs and snapshots sent back by the training process
         "gan_core/store.py",  # cache entries
         "gan_core/superres.py",  # the shipped digit upscalers

@@ -24,6 +24,15 @@ from tests.apptest import open_page
 from ui.i18n import t
 
 ROOT = Path(__file__).resolve().parent.parent
+# measured on the shipped model (pretrained/cycle_digits.json, quality.typeface and .hiding)
+# x / G(x): nearest typeset digit 28.2 / 22.4 grey levels, within-digit spread 35.6 / 29.9 (the typeset
+# set's own: 24.2), judged typeset 1.7% / 19.9%; F back from G(x) 5.5, from the nearest typeset digit
+# 29.5, from G(x) + noise of +-8 grey levels 6.6
+NEAR_GX_MAX = 24.0
+SPREAD_MARGIN = 4.0
+JUDGED_GX_MIN = 0.15
+NEAREST_MARGIN = 20.0
+NOISE8_MARGIN = 0.8
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +118,54 @@ def test_g_turns_handwriting_into_the_typeface_and_f_brings_it_back(model):
     assert far(back, x.astype(np.float32)) < far(gx, x.astype(np.float32))
 
 
+# ---- the typeface and the hidden detail -------------------------------------------------------
+def test_spread_nearest_and_noise_helpers_on_hand_made_pictures():
+    a = np.zeros((3, 28, 28), np.uint8)
+    a[1] += 10
+    a[2] += 40
+    # pairs of one class: |0-10|, |0-40|, |10-40| -> mean 80/3 grey levels; one class per label
+    labels = np.array([0, 0, 0])
+    spread_one = digits.grey_distances(a, a).sum() / 6
+    assert spread_one == pytest.approx(80 / 3)
+    assert digits.grey_distances(a[:1], a[1:]).tolist() == [[10.0, 40.0]]
+    ty, ty_labels = cycle_data.typeset()
+    dist, index = digits.nearest_typeset(ty[:5], ty_labels[:5])
+    assert dist.tolist() == [0.0] * 5 and index.tolist() == [0, 1, 2, 3, 4]  # each finds itself
+    n = digits.noisy(np.full((2, 28, 28), 100, np.uint8), 4)
+    assert n.min() >= 96 and n.max() <= 104 and n.std() > 1
+    q = digits.quantised(np.array([[0, 20, 40, 127, 250]], np.uint8), levels=8)
+    assert q.tolist() == [[0, 36, 36, 109, 255]]
+    assert labels.size == 3
+
+
+@pytest.fixture(scope="module")
+def measured(model):
+    held, labels = cycle_data.digit_images("handwritten", "heldout")
+    return digits.typeface_and_hiding(model, held, labels)
+
+
+def test_g_x_of_one_digit_look_alike_and_typeset(measured):
+    """Many handwritings -> one typeface: measured on the 1,000 held-out digits."""
+    face = measured["typeface"]
+    # G(x) lies much closer to the typeset digits than x does ...
+    assert face["near_gx"] <= NEAR_GX_MAX < face["near_x"]
+    # ... the G(x) of one digit differ from one another less than the handwriting does ...
+    assert face["spread_gx"] <= face["spread_x"] - SPREAD_MARGIN
+    # ... and a judge comparing pixels takes most G(x) for type, almost no x
+    assert face["judged_gx"] >= JUDGED_GX_MIN and face["judged_x"] <= 0.05
+
+
+def test_faint_detail_carries_the_handwriting(measured):
+    """The hide test: what F gets back depends on detail too faint to see."""
+    hide = measured["hiding"]
+    # the way back from G(x) beats the way back from the nearest typeset digit by far
+    assert hide["back"] <= hide["back_nearest"] - NEAREST_MARGIN
+    # faint noise and rounding to 8 grey levels make it worse, more with more noise
+    assert hide["back"] < hide["back_noise_2"] < hide["back_noise_4"] < hide["back_noise_8"]
+    assert hide["back_noise_8"] >= hide["back"] + NOISE8_MARGIN
+    assert hide["back_levels_8"] > hide["back"]
+
+
 # ---- the translate command --------------------------------------------------------------------
 def translate(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "gan_core", "translate", *args], cwd=ROOT,
@@ -175,13 +232,36 @@ def test_offline_page_opens_on_the_digits(clear_st_caches, monkeypatch, model):
     assert at.metric[1].value == f"{100 * model.info['quality']['keep_g']:.1f}%"
     assert len(at.get("plotly_chart")) == 1  # the shipped run's curves
     assert any("Steganography" in c.value for c in at.caption)  # the paper is named
-    assert len(at.info) == 1  # the measured hiding sentence
+    for key in ("x", "g_x", "nearest", "hidden", "f_g_x", "f_nearest"):
+        assert t(f"cycledigits.hide_{key}", lang="ko", gain=8) in captions, key
+    face = model.info["quality"]["typeface"]
+    tables = " ".join(m.value for m in at.markdown)
+    assert f"| {face['near_x']:.1f} | {face['near_gx']:.1f} |" in tables  # the measured typeface table
+    hide = model.info["quality"]["hiding"]
+    assert f"| {hide['back_noise_8']:.1f} |" in tables  # the hide test on every held-out digit
+    assert len(at.info) == 1  # the measured sentence on the six shown
 
 
-def test_online_page_opens_on_the_photos(clear_st_caches, monkeypatch):
+def test_the_hide_test_follows_the_noise_slider(clear_st_caches, monkeypatch, model):
+    """No noise: no verdict; 16 grey levels: the page reports F's way back measured here."""
     from gan_core import cyclegan
+    from ui import cycle_digits_view as view
 
-    monkeypatch.setattr(cyclegan, "zoo_reachable", lambda timeout=1.5: True)
-    at = open_page("cyclegan", "en", state={"cg_preview": False}, timeout=240)
-    assert at.selectbox(key="cg_model").value == cyclegan.DEFAULT_MODEL
-    assert not [c.value for c in at.caption if c.value == t("cycledigits.tab_offline_note", lang="en")]
+    monkeypatch.setattr(cyclegan, "zoo_reachable", lambda timeout=1.5: False)
+    at = open_page("cyclegan", "en")
+    at.select_slider(key="cd_noise").set_value(0).run()
+    assert t("cycledigits.hide_verdict_none", lang="en") in at.info[0].value
+    at.select_slider(key="cd_noise").set_value(16).run()
+    assert not at.exception
+    held, labels = cycle_data.digit_images("handwritten", "heldout")
+    x = held[np.flatnonzero(labels == 7)[: view.STYLES]]
+    gx = model.run("g", x)
+    grey = digits.grey_distances_pairwise
+    back, back_noisy = grey(x, model.run("f", gx)), grey(x, model.run("f", digits.noisy(gx, 16)))
+    assert back_noisy > back + 1  # strong noise does spoil the way back
+    text = at.info[0].value
+    assert f"ends {back_noisy:.0f} away" in text and f"within {back:.0f} of its own x" in text
+    near = model.run("f", cycle_data.typeset()[0][digits.nearest_typeset(gx, np.full(len(x), 7))[1]])
+    verdict = view.hiding_verdict(back, back_noisy, grey(x, near))
+    assert t(f"cycledigits.hide_verdict_{verdict}", lang="en") in text
+    assert t("cycledigits.hide_f_noisy", lang="en", noise=16) in [c for i in at.image for c in i.captions]

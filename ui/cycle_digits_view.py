@@ -13,8 +13,9 @@ from gan_core.cyclegan import digits
 from ui.i18n import current_lang, t
 
 SCALE = 3  # screen pixels per digit pixel
-HIDDEN_GAIN = 10  # how much the difference from the mean typeset digit is amplified
-PROBE_NOISE = 4  # grey levels of faint noise added to G(x) before F (the hiding test)
+HIDDEN_GAIN = 8  # how much G(x) - (the typeset digit nearest to it) is amplified
+PROBE_NOISE = 4  # grey levels of faint noise added to G(x) before F (the hiding test), by default
+NOISE_CHOICES = (0, 1, 2, 4, 8, 16)
 STYLES = 6  # handwritten examples of one digit in the hiding section
 
 
@@ -51,38 +52,72 @@ def cycle_rows(pick: int) -> dict[str, np.ndarray]:
 
 
 @st.cache_data(max_entries=20, show_spinner=False)
-def hiding(digit: int) -> dict:
-    """STYLES handwritten ``digit``s, G(x), G(x) minus the mean typeset ``digit`` amplified,
-    F(G(x)); and the numbers: how alike the G(x) are, and how F fares when faint noise is
-    added to G(x)."""
+def hiding(digit: int, noise: int) -> dict:
+    """STYLES held-out handwritten ``digit``s x; G(x); the typeset digit nearest to each G(x)
+    (y*); G(x) - y* amplified; F(G(x)); F(y*) (the same way back with nothing hidden); and F
+    after faint noise of at most +-``noise`` grey levels is added to G(x). Numbers in grey levels."""
     from gan_core import cycle_data
 
     m = model()
     held, labels = cycle_data.digit_images("handwritten", "heldout")
-    ty, ty_labels = cycle_data.typeset()
+    ty, _ = cycle_data.typeset()
     x = held[np.flatnonzero(labels == digit)[:STYLES]]
     gx = m.run("g", x)
-    back = m.run("f", gx)
-    mean_ty = ty[ty_labels == digit].astype(np.float32).mean(0)
-    diff = gx.astype(np.float32) - mean_ty
-    amplified = np.clip(128 + HIDDEN_GAIN * diff, 0, 255).astype(np.uint8)
-    rng = np.random.default_rng(0)
-    noisy = np.clip(gx.astype(np.float32) + rng.uniform(-PROBE_NOISE, PROBE_NOISE, gx.shape), 0, 255)
-    back_noisy = m.run("f", noisy.round().astype(np.uint8))
-    clean = m.run("f", mean_ty.round().astype(np.uint8)[None])[0]  # no hidden detail at all
-    grey = lambda a, b: float(np.abs(a.astype(np.float32) - b.astype(np.float32)).mean())  # noqa: E731
-    pairs = [(i, j) for i in range(len(x)) for j in range(i + 1, len(x))]
-    return {"x": x, "g_x": gx, "hidden": amplified, "f_g_x": back, "f_noisy": back_noisy,
-            "spread_x": np.mean([grey(x[i], x[j]) for i, j in pairs]),
-            "spread_g": np.mean([grey(gx[i], gx[j]) for i, j in pairs]),
-            "back": grey(x, back), "back_noisy": grey(x, back_noisy), "clean": grey(x, clean[None])}
+    near, index = digits.nearest_typeset(gx, np.full(len(x), digit))
+    nearest = ty[index]
+    amplified = np.clip(128 + HIDDEN_GAIN * (gx.astype(np.float32) - nearest), 0, 255).astype(np.uint8)
+    back, back_nearest = m.run("f", gx), m.run("f", nearest)
+    back_noisy = m.run("f", digits.noisy(gx, noise)) if noise else back
+    grey = digits.grey_distances_pairwise
+    spread = lambda v: float(digits.grey_distances(v, v).sum() / (len(v) * (len(v) - 1)))  # noqa: E731
+    return {"x": x, "g_x": gx, "nearest": nearest, "hidden": amplified, "f_g_x": back,
+            "f_nearest": back_nearest, "f_noisy": back_noisy, "near": float(near.mean()),
+            "spread_x": spread(x), "spread_g": spread(gx), "back": grey(x, back),
+            "back_nearest": grey(x, back_nearest), "back_noisy": grey(x, back_noisy)}
 
 
-def hiding_verdict(h: dict) -> str:
-    """Whether faint noise undid a fair share of what F recovers beyond the clean digit."""
-    gained = h["clean"] - h["back"]  # what G(x)'s detail tells F, beyond the digit itself
-    lost = h["back_noisy"] - h["back"]
-    return "faint" if gained > 0 and lost >= 0.25 * gained else "plain"
+def hiding_verdict(back: float, back_noisy: float, back_nearest: float) -> str:
+    """'faint' when faint noise undid at least a quarter of what G(x)'s hidden detail buys F
+    (the way back from the nearest typeset digit, minus the way back from G(x))."""
+    gained = back_nearest - back
+    return "faint" if gained > 0 and back_noisy - back >= 0.25 * gained else "plain"
+
+
+def typeface_section(m: digits.DigitsModel) -> None:
+    """How typeset G(x) looks, measured on the held-out digits (from the sidecar)."""
+    q = m.info.get("quality", {}).get("typeface")
+    if not q:
+        return
+    st.markdown(f"**{t('cycledigits.face_title')}**")
+    rows = [(t("cycledigits.face_near"), f"{q['near_x']:.1f}", f"{q['near_gx']:.1f}", "0"),
+            (t("cycledigits.face_spread"), f"{q['spread_x']:.1f}", f"{q['spread_gx']:.1f}",
+             f"{q['spread_typeset']:.1f}"),
+            (t("cycledigits.face_judged"), f"{100 * q['judged_x']:.0f}%", f"{100 * q['judged_gx']:.0f}%",
+             "100%")]
+    head = [t("cycledigits.face_measure"), "x", "G(x)", t("cycledigits.face_typeset")]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    st.markdown("\n".join(lines))
+    st.caption(t("cycledigits.face_caption", n=m.info["quality"]["heldout_digits"]))
+
+
+def hide_test_section(m: digits.DigitsModel) -> None:
+    """The hide test on all held-out digits (from the sidecar): noise and rounding before F."""
+    q = m.info.get("quality", {}).get("hiding")
+    if not q:
+        return
+    st.markdown(f"**{t('cycledigits.test_title')}**")
+    rows = [(t("cycledigits.test_clean"), q["back"])]
+    rows += [(t("cycledigits.test_noise", noise=a), q[f"back_noise_{a}"]) for a in digits.HIDE_NOISE]
+    levels = digits.HIDE_LEVELS
+    rows += [(t("cycledigits.test_levels", levels=levels), q[f"back_levels_{levels}"]),
+             (t("cycledigits.test_nearest"), q["back_nearest"])]
+    head = [t("cycledigits.test_input"), t("cycledigits.test_back")]
+    lines = ["| " + " | ".join(head) + " |", "|---|---|"]
+    lines += [f"| {label} | {value:.1f} |" for label, value in rows]
+    st.markdown("\n".join(lines))
+    st.caption(t("cycledigits.test_caption", n=m.info["quality"]["heldout_digits"],
+                 change=f"{q['g_change']:.1f}"))
 
 
 def cycle_section(pick: int) -> None:
@@ -106,21 +141,24 @@ def quality_section(m: digits.DigitsModel) -> None:
     st.caption(t("cycledigits.q_caption", n=q["heldout_digits"]))
 
 
-def hiding_section() -> None:
+def hiding_section(m: digits.DigitsModel) -> None:
     st.subheader(t("cycledigits.hide_title"))
     st.markdown(t("cycledigits.hide_text"))
-    digit = st.segmented_control(t("cycledigits.hide_digit"), list(range(10)), default=3, key="cd_digit")
-    digit = 3 if digit is None else int(digit)  # a click on the active option clears it
-    h = hiding(digit)
-    for key in ("x", "g_x", "hidden", "f_g_x"):
+    typeface_section(m)
+    c1, c2 = st.columns(2)
+    digit = c1.segmented_control(t("cycledigits.hide_digit"), list(range(10)), default=7, key="cd_digit")
+    digit = 7 if digit is None else int(digit)  # a click on the active option clears it
+    noise = c2.select_slider(t("cycledigits.hide_noise"), NOISE_CHOICES, value=PROBE_NOISE, key="cd_noise")
+    h = hiding(digit, int(noise))
+    for key in ("x", "g_x", "nearest", "hidden", "f_g_x", "f_nearest"):
         st.image(strip(h[key]), caption=t(f"cycledigits.hide_{key}", gain=HIDDEN_GAIN), output_format="PNG")
-    finding = t("cycledigits.hide_finding", spread_x=f"{h['spread_x']:.0f}", spread_g=f"{h['spread_g']:.1f}",
-                back=f"{h['back']:.0f}", clean=f"{h['clean']:.0f}", noise=PROBE_NOISE,
-                back_noisy=f"{h['back_noisy']:.0f}")
-    st.info(finding + " " + t(f"cycledigits.hide_verdict_{hiding_verdict(h)}"), icon=":material/visibility:")
-    st.image(strip(h["f_noisy"]), caption=t("cycledigits.hide_f_noisy", noise=PROBE_NOISE),
-             output_format="PNG")
-    st.caption(t("cycledigits.hide_source"))
+    st.image(strip(h["f_noisy"]), caption=t("cycledigits.hide_f_noisy", noise=noise), output_format="PNG")
+    finding = t("cycledigits.hide_finding", spread_x=f"{h['spread_x']:.0f}", spread_g=f"{h['spread_g']:.0f}",
+                near=f"{h['near']:.0f}", back=f"{h['back']:.0f}", back_nearest=f"{h['back_nearest']:.0f}",
+                noise=noise, back_noisy=f"{h['back_noisy']:.0f}")
+    verdict = hiding_verdict(h["back"], h["back_noisy"], h["back_nearest"]) if noise else "none"
+    st.info(finding + " " + t(f"cycledigits.hide_verdict_{verdict}"), icon=":material/visibility:")
+    hide_test_section(m)
 
 
 def show() -> None:
@@ -143,4 +181,4 @@ def show() -> None:
     st.plotly_chart(losses_figure(m.history, t("cycledigits.curves_run", steps=m.config.steps)),
                     width="stretch", key=f"cd_curves_{current_lang()}")
     st.caption(t("cycledigits.curves_caption", seconds=f"{m.info.get('train_seconds', 0):.0f}"))
-    hiding_section()
+    hiding_section(m)

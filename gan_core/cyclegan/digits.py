@@ -93,7 +93,8 @@ def quality(model: DigitsModel) -> dict[str, float]:
 
     typeset_accuracy: on the typeset set itself; keep_g: G(x) read as x's digit, over the
     1,000 held-out handwritten digits; keep_fg: F(G(x)) read as x's digit; plus the round trips
-    (mean absolute grey-level difference on the 0..1 scale) of those digits and of the typeset set.
+    (mean absolute grey-level difference on the 0..1 scale) of those digits and of the typeset set;
+    and how typeset G(x) looks and where the handwriting hides (``typeface_and_hiding``).
     """
     classifier = load_classifier()
     ty, ty_labels = cycle_data.typeset()
@@ -111,7 +112,96 @@ def quality(model: DigitsModel) -> dict[str, float]:
         "round_trip_x": round(grey(held, fgx), 5),
         "round_trip_y": round(grey(ty, gfy), 5),
         "heldout_digits": int(len(labels)),
+        **typeface_and_hiding(model, held, labels),
     }
+
+
+# ---- how much G(x) looks like the typeface, and where it hides the handwriting ------------------
+HIDE_NOISE = (2, 4, 8)  # grey levels (of 255) of uniform noise added to G(x) before F
+HIDE_LEVELS = 8  # G(x) rounded to this many grey levels before F
+
+
+def grey_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Mean |a_i - b_j| per pixel, in grey levels (0..255), for every pair: len(a) x len(b)."""
+    flat = lambda v: torch.from_numpy(v.reshape(len(v), -1).astype(np.float32))  # noqa: E731
+    return (torch.cdist(flat(a), flat(b), p=1) / a[0].size).numpy()
+
+
+def class_spread(images: np.ndarray, labels: np.ndarray) -> float:
+    """How much digits of one class differ from one another: the mean grey-level distance over
+    all pairs of different pictures of a class, averaged over the ten classes."""
+    out = []
+    for c in range(10):
+        d = grey_distances(images[labels == c], images[labels == c])
+        out.append(d.sum() / (len(d) * (len(d) - 1)))
+    return float(np.mean(out))
+
+
+def nearest_typeset(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each picture, the typeset digit of its class closest to it: (grey-level distances,
+    indices into ``cycle_data.typeset()``)."""
+    ty, ty_labels = cycle_data.typeset()
+    dist, index = np.empty(len(images)), np.empty(len(images), dtype=np.int64)
+    for c in range(10):
+        mine, theirs = labels == c, np.flatnonzero(ty_labels == c)
+        if not mine.any():
+            continue
+        d = grey_distances(images[mine], ty[theirs])
+        dist[mine], index[mine] = d.min(1), theirs[d.argmin(1)]
+    return dist, index
+
+
+def judged_typeset(images: np.ndarray) -> float:
+    """Share of pictures whose nearest neighbour (Euclidean, on the pixels) among the 4,000
+    handwritten training digits and the typeset set is a typeset digit: a judge that only
+    compares pixels, and knows nothing of CycleGANs."""
+    (hand, _), _ = cycle_data.handwritten_split()
+    ty, _ = cycle_data.typeset()
+    flat = lambda v: torch.from_numpy(v.reshape(len(v), -1).astype(np.float32))  # noqa: E731
+    near = lambda ref: torch.cdist(flat(images), flat(ref)).min(1).values  # noqa: E731
+    return float((near(ty) < near(hand)).float().mean())
+
+
+def noisy(images: np.ndarray, amplitude: float, seed: int = 0) -> np.ndarray:
+    """uint8 pictures plus uniform noise of at most +-amplitude grey levels."""
+    rng = np.random.default_rng(seed)
+    return np.clip(images + rng.uniform(-amplitude, amplitude, images.shape), 0, 255).round().astype(np.uint8)
+
+
+def quantised(images: np.ndarray, levels: int = HIDE_LEVELS) -> np.ndarray:
+    """uint8 pictures rounded to ``levels`` grey levels (a faint-detail eraser)."""
+    step = 255 / (levels - 1)
+    return (np.round(images / step) * step).round().astype(np.uint8)
+
+
+def typeface_and_hiding(model: DigitsModel, held: np.ndarray, labels: np.ndarray) -> dict:
+    """In grey levels (0..255) per pixel, on the held-out handwritten digits x:
+
+    typeface: how far from the typeface x and G(x) are (``near_*``: the nearest typeset digit of
+    the same class), how alike the pictures of one class are (``spread_*``, with the typeset
+    set's own spread, from its sizes, weights and shifts) and the share a pixel judge calls
+    typeset (``judged_*``). hiding: F(G(x)) against x (``back``); F applied to the nearest
+    typeset digit instead of G(x) (``back_nearest``: what F could do if G(x) carried only the
+    digit); and F after faint noise or after rounding to a few grey levels."""
+    ty, ty_labels = cycle_data.typeset()
+    gx = model.run("g", held)
+    near_gx, index = nearest_typeset(gx, labels)
+    r3 = lambda v: round(float(v), 3)  # noqa: E731
+    back = lambda imgs: r3(grey_distances_pairwise(held, model.run("f", imgs)))  # noqa: E731
+    typeface = {"near_x": r3(nearest_typeset(held, labels)[0].mean()), "near_gx": r3(near_gx.mean()),
+                "spread_x": r3(class_spread(held, labels)), "spread_gx": r3(class_spread(gx, labels)),
+                "spread_typeset": r3(class_spread(ty, ty_labels)),
+                "judged_x": r3(judged_typeset(held)), "judged_gx": r3(judged_typeset(gx))}
+    hiding = {"g_change": r3(grey_distances_pairwise(held, gx)), "back": back(gx),
+              "back_nearest": back(ty[index]),
+              **{f"back_noise_{a}": back(noisy(gx, a)) for a in HIDE_NOISE},
+              f"back_levels_{HIDE_LEVELS}": back(quantised(gx))}
+    return {"typeface": typeface, "hiding": hiding}
+
+
+def grey_distances_pairwise(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean |a_i - b_i| per pixel in grey levels, over matching pairs."""
+    return float(np.abs(a.astype(np.float32) - b.astype(np.float32)).mean())
 
 
 # ---- making the shipped file ------------------------------------------------------------------

@@ -12,7 +12,9 @@ The adversarial losses are least squares, as in the CycleGAN paper (Zhu et al., 
 generator wants its fakes scored 1, a discriminator wants reals at 1 and fakes at 0. Cycle and
 identity losses are mean absolute differences (L1). 2D points go in and out of small MLPs as
 they are; digits are 784 grey values in [-1, 1], with MLP generators around a skip
-(``DigitGenerator``) and small convolutional patch discriminators (``PatchDiscriminator``).
+(``DigitGenerator``) and small convolutional patch discriminators (``PatchDiscriminator``);
+as options, convolutional generators (``ConvDigitGenerator``) and a whole-digit score next to
+the patch scores (``w_whole``), tried for a G(x) that looks typeset (see the cycle-digits preset).
 """
 from __future__ import annotations
 
@@ -62,19 +64,49 @@ class DigitGenerator(nn.Module):
         return torch.tanh(self.net(x) + torch.atanh(0.99 * x))
 
 
+class ConvDigitGenerator(nn.Module):
+    """A small encoder-decoder around the same skip: 28 x 28 -> 14 x 14 -> 7 x 7, one residual
+    block, and back up. Each output pixel sees only its neighbourhood (about half the digit),
+    so G restyles strokes where they are instead of drawing a digit anywhere; ``width`` channels
+    at 14 x 14, twice that at 7 x 7. The last layer starts at zero, as in ``DigitGenerator``."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        c = width
+        self.down = nn.Sequential(nn.Conv2d(1, c, 4, 2, 1), nn.LeakyReLU(0.2),
+                                  nn.Conv2d(c, 2 * c, 4, 2, 1), nn.LeakyReLU(0.2))
+        self.block = nn.Sequential(nn.Conv2d(2 * c, 2 * c, 3, 1, 1), nn.LeakyReLU(0.2),
+                                   nn.Conv2d(2 * c, 2 * c, 3, 1, 1))
+        self.up = nn.Sequential(nn.ConvTranspose2d(2 * c, c, 4, 2, 1), nn.LeakyReLU(0.2),
+                                nn.ConvTranspose2d(c, 1, 4, 2, 1))
+        nn.init.zeros_(self.up[-1].weight)
+        nn.init.zeros_(self.up[-1].bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.down(x.view(-1, 1, 28, 28))
+        h = h + self.block(h)
+        return torch.tanh(self.up(h).flatten(1) + torch.atanh(0.99 * x))
+
+
 def build_generator(cfg: CycleConfig) -> nn.Module:
-    """2D: 2 -> h -> h -> h -> 2. Digits: ``DigitGenerator``."""
+    """2D: 2 -> h -> h -> h -> 2. Digits: ``DigitGenerator`` or, with ``generator="conv"``,
+    ``ConvDigitGenerator`` (``hidden`` channels)."""
     if cfg.is_image:
-        return DigitGenerator(cfg.hidden)
+        return ConvDigitGenerator(cfg.hidden) if cfg.generator == "conv" else DigitGenerator(cfg.hidden)
     h = cfg.hidden
     return mlp([2, h, h, h, 2])
 
 
+PATCHES = 49  # patch scores per digit; a 50th column, when present, scores the whole digit
+
+
 class PatchDiscriminator(nn.Module):
     """Scores for 7 x 7 overlapping patches of a 28 x 28 digit (a small PatchGAN, as in the
-    CycleGAN paper): local strokes and specks matter, which a flat MLP judges poorly."""
+    CycleGAN paper): local strokes and specks matter, which a flat MLP judges poorly. With
+    ``whole``, one more score from all 7 x 7 patch features together: does the digit as a whole
+    look like the set's (a typeface has one 7; patches alone cannot tell)."""
 
-    def __init__(self, width: int = 16):
+    def __init__(self, width: int = 16, whole: bool = False):
         super().__init__()
         self.net = nn.Sequential(
             # input. 1 x 28 x 28
@@ -85,15 +117,20 @@ class PatchDiscriminator(nn.Module):
             nn.Conv2d(2 * width, 1, 3, 1, 1),
             # state size. 1 x 7 x 7: one score per patch
         )
+        self.whole = nn.Linear(2 * width * PATCHES, 1) if whole else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.view(-1, 1, 28, 28)).flatten(1)
+        if self.whole is None:
+            return self.net(x.view(-1, 1, 28, 28)).flatten(1)
+        features = self.net[:-1](x.view(-1, 1, 28, 28))
+        return torch.cat([self.net[-1](features).flatten(1), self.whole(features.flatten(1))], 1)
 
 
 def build_discriminator(cfg: CycleConfig) -> nn.Module:
-    """Scores, no sigmoid (least squares). 2D: 2 -> h -> h -> 1; digits: ``PatchDiscriminator``."""
+    """Scores, no sigmoid (least squares). 2D: 2 -> h -> h -> 1; digits: ``PatchDiscriminator``
+    (with a whole-digit score when ``w_whole`` > 0)."""
     if cfg.is_image:
-        return PatchDiscriminator()
+        return PatchDiscriminator(whole=cfg.w_whole > 0)
     return mlp([2, cfg.hidden, cfg.hidden, 1])
 
 
@@ -112,26 +149,35 @@ def build_nets(cfg: CycleConfig) -> Nets:
 
 
 # ---- the four loss groups --------------------------------------------------------------------
-def ls_real(score: torch.Tensor) -> torch.Tensor:
-    """Least squares towards 'real' (1)."""
-    return ((score - 1) ** 2).mean()
+def ls_real(score: torch.Tensor, w_whole: float = 1.0) -> torch.Tensor:
+    """Least squares towards 'real' (1); a whole-digit score (column 50) adds its own mean,
+    weighed by ``w_whole``."""
+    return ls_to(score, 1.0, w_whole)
 
 
-def ls_fake(score: torch.Tensor) -> torch.Tensor:
+def ls_fake(score: torch.Tensor, w_whole: float = 1.0) -> torch.Tensor:
     """Least squares towards 'fake' (0)."""
-    return (score**2).mean()
+    return ls_to(score, 0.0, w_whole)
 
 
-def loss_terms(nets: Nets, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+def ls_to(score: torch.Tensor, target: float, w_whole: float) -> torch.Tensor:
+    if score.dim() == 2 and score.shape[1] == PATCHES + 1:
+        patch, whole = score[:, :PATCHES], score[:, PATCHES]
+        return ((patch - target) ** 2).mean() + w_whole * ((whole - target) ** 2).mean()
+    return ((score - target) ** 2).mean()
+
+
+def loss_terms(nets: Nets, x: torch.Tensor, y: torch.Tensor, w_whole: float = 0.0) -> dict[str, torch.Tensor]:
     """The generators' four loss groups on one batch, unweighted, plus the fakes (for the Ds).
 
-    adv_g = mean (D_Y(G(x)) - 1)^2, adv_f = mean (D_X(F(y)) - 1)^2,
+    adv_g = mean (D_Y(G(x)) - 1)^2, adv_f = mean (D_X(F(y)) - 1)^2 (plus ``w_whole`` times the
+    whole-digit score's, when the Ds have one),
     cycle = mean |F(G(x)) - x| + mean |G(F(y)) - y|, identity = mean |F(x) - x| + mean |G(y) - y|.
     """
     fake_y, fake_x = nets.g(x), nets.f(y)
     return {
-        "adv_g": ls_real(nets.d_y(fake_y)),
-        "adv_f": ls_real(nets.d_x(fake_x)),
+        "adv_g": ls_real(nets.d_y(fake_y), w_whole),
+        "adv_f": ls_real(nets.d_x(fake_x), w_whole),
         "cycle": (nets.f(fake_y) - x).abs().mean() + (nets.g(fake_x) - y).abs().mean(),
         "identity": (nets.f(x) - x).abs().mean() + (nets.g(y) - y).abs().mean(),
         "fake_x": fake_x,
@@ -145,7 +191,7 @@ def generator_loss(cfg: CycleConfig, terms: dict[str, torch.Tensor]) -> torch.Te
 
 
 def discriminator_loss(d: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """0.5 * (mean (D(real) - 1)^2 + mean D(fake)^2)."""
+    """0.5 * (mean (D(real) - 1)^2 + mean D(fake)^2), the whole-digit score (if any) at full weight."""
     return 0.5 * (ls_real(d(real)) + ls_fake(d(fake.detach())))
 
 
@@ -219,7 +265,7 @@ def train_cycle(cfg: CycleConfig, callback: Callback | None = None,
     for step in range(1, cfg.steps + 1):
         x = sampler.draw(cfg.domain_x, cfg.batch)
         y = sampler.draw(cfg.domain_y, cfg.batch)
-        terms = loss_terms(nets, x, y)
+        terms = loss_terms(nets, x, y, cfg.w_whole)
         opt_gen.zero_grad(set_to_none=True)
         generator_loss(cfg, terms).backward()
         opt_gen.step()

@@ -1,5 +1,6 @@
 """The shipped digits CycleGAN (handwritten <-> typeset): the cycle, the identity mapping, the
-per-loss curves of its training, its measured quality, and where it hides the handwriting.
+per-loss curves of its training, its measured quality, where it hides the handwriting, and a
+short training of one's own with the loss switches (``live_section``: cached by its settings).
 
 The model is loaded once per process (``st.cache_resource``; used only under inference mode);
 pictures are cached per choice (``st.cache_data``), so a rerun costs a lookup.
@@ -161,6 +162,63 @@ def hiding_section(m: digits.DigitsModel) -> None:
     hide_test_section(m)
 
 
+LIVE_CYCLE = (0.0, 1.0, 5.0, 10.0)
+LIVE_ID = (0.0, 0.5, 1.0, 2.0)
+LIVE_STATE = "cd_live_cfg"  # the config of this session's last short run
+
+
+def live_run(cfg):
+    """This session's short run: trained now with a progress bar, or from the cache."""
+    from gan_core import cycle_runs
+
+    run = cycle_runs.cached(cfg, need_weights=True)
+    if run is not None:
+        return run
+    bar = st.progress(0.0, text=t("cycledigits.live_progress", step=0, steps=cfg.steps))
+
+    def progress(step: int, values: dict[str, float]) -> None:
+        bar.progress(step / cfg.steps, text=t("cycledigits.live_progress", step=step, steps=cfg.steps))
+
+    run = cycle_runs.get_or_train(cfg, progress, need_weights=True)
+    bar.empty()
+    return run
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def live_numbers(key: str, _run) -> dict:
+    g, f = _run.generators()
+    return digits.live_measure(g, f)
+
+
+def live_section(m: digits.DigitsModel) -> None:
+    """A short training of one's own with the loss switches: one run at a time, kept on rerun."""
+    st.subheader(t("cycledigits.live_title"))
+    st.markdown(t("cycledigits.live_text", steps=digits.LIVE_STEPS, shipped=m.config.steps))
+    c1, c2, c3 = st.columns(3)
+    lam_c = c1.select_slider(t("cycledigits.live_cycle"), LIVE_CYCLE, value=m.config.lambda_cycle,
+                             key="cd_lc")
+    lam_i = c2.select_slider(t("cycledigits.live_id"), LIVE_ID, value=m.config.lambda_id, key="cd_li")
+    adv = c3.toggle(t("cycledigits.live_adv"), value=True, key="cd_adv")
+    if st.button(t("cycledigits.live_train", steps=digits.LIVE_STEPS), icon=":material/play_arrow:",
+                 key="cd_live_go"):
+        st.session_state[LIVE_STATE] = digits.live_config(lam_c, lam_i, adv)
+    cfg = st.session_state.get(LIVE_STATE)
+    if cfg is None:
+        return
+    run = live_run(cfg)
+    n = live_numbers(cfg.key, run)
+    on = t("cycledigits.live_on") if cfg.w_adv_g else t("cycledigits.live_off")
+    st.markdown(t("cycledigits.live_settings", cyc=f"{cfg.lambda_cycle:g}", id=f"{cfg.lambda_id:g}", adv=on,
+                  seconds=f"{run.seconds:.0f}"))
+    for key in ("x", "g_x", "f_g_x"):
+        st.image(strip(n[key]), caption=t(f"cycledigits.row_{key}"), output_format="PNG")
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("cycledigits.q_keep_g"), f"{100 * n['keep_g']:.0f}%")
+    c2.metric(t("cycledigits.q_keep_fg"), f"{100 * n['keep_fg']:.0f}%")
+    c3.metric(t("cycledigits.live_change"), f"{n['g_change']:.1f}")
+    st.caption(t("cycledigits.live_caption", n=n["digits"], back=f"{n['back']:.1f}"))
+
+
 def show() -> None:
     """The digits section: the model's cycle and identity outputs, quality, curves, hiding."""
     from ui.cycle2d_view import losses_figure
@@ -182,3 +240,4 @@ def show() -> None:
                     width="stretch", key=f"cd_curves_{current_lang()}")
     st.caption(t("cycledigits.curves_caption", seconds=f"{m.info.get('train_seconds', 0):.0f}"))
     hiding_section(m)
+    live_section(m)

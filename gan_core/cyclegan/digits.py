@@ -241,6 +241,38 @@ def make(out_dir: Path, command: str, cfg: CycleConfig | None = None,
     return path
 
 
+# ---- a short run of one's own (the page's loss switches) ----------------------------------------
+LIVE_STEPS = 300  # a few hundred steps of the preset: about 10-20 s on one thread
+LIVE_DIGITS = 200  # held-out handwritten digits a short run is measured on (20 per class)
+
+
+def live_config(lambda_cycle: float, lambda_id: float, adversarial: bool,
+                steps: int | None = None) -> CycleConfig:
+    """The shipped preset, cut to ``steps`` (LIVE_STEPS unless given), with the page's three
+    loss switches."""
+    w = 1.0 if adversarial else 0.0
+    return CYCLE_PRESETS["cycle-digits"].replace(lambda_cycle=float(lambda_cycle), lambda_id=float(lambda_id),
+                                                 w_adv_g=w, w_adv_f=w, steps=int(steps or LIVE_STEPS))
+
+
+def live_measure(g: torch.nn.Module, f: torch.nn.Module) -> dict:
+    """A short run's G and F on LIVE_DIGITS held-out digits: how often the classifier still reads
+    x's digit in G(x) and in F(G(x)), how far F(G(x)) and G(x) land from x (grey levels), and one
+    digit of each class (x, G(x), F(G(x))) to draw."""
+    classifier = load_classifier()
+    held, labels = cycle_data.digit_images("handwritten", "heldout")
+    pick = np.concatenate([np.flatnonzero(labels == c)[: LIVE_DIGITS // 10] for c in range(10)])
+    x, lab = held[pick], labels[pick]
+    with torch.inference_mode():
+        gx = to_images(g(to_flat(x)))
+        fgx = to_images(f(to_flat(gx)))
+    read = predict_proba(np.concatenate([gx, fgx]), classifier).argmax(1)
+    first = np.searchsorted(lab, np.arange(10))
+    return {"keep_g": float((read[: len(x)] == lab).mean()), "keep_fg": float((read[len(x):] == lab).mean()),
+            "back": grey_distances_pairwise(x, fgx), "g_change": grey_distances_pairwise(x, gx),
+            "x": x[first], "g_x": gx[first], "f_g_x": fgx[first], "digits": len(x)}
+
+
 # ---- files (the translate command) ------------------------------------------------------------
 def read_grey(data: bytes) -> np.ndarray:
     """A picture's bytes -> uint8 28 x 28, white digit on black (a light background is inverted)."""

@@ -173,13 +173,14 @@ CYCLE_PRESETS: dict[str, CycleConfig] = {
     # 80% / 96% / 61%; 16 channels: 76% / 89% / 72%; w_whole=0.3: 73% / 95% / 58%; patch first,
     # then ramped: 67% / 95% / 64%; the whole-digit score also seeing the batch's mean features
     # (so D can count the digits in a batch): 69% / 87% / 80%. A convolutional G that stops at
-    # 14 x 14 (each output pixel sees about 12 pixels) keeps 94% / 96% but stays handwriting
-    # (15% judged, spread 33.1). None keeps 85% with a typeset look: the typeset digit nearest in
-    # pixels has the writer's digit for only 48% of held-out x (58% of the shipped G(x)), and
-    # the typeface's closed 4 is nearer a 9 than most open handwritten 4s: 71-87 of the 100
-    # held-out 4s become 9s in each run above with the MLP or the 7 x 7 G (F brings the 4 back). Reproduce
-    # one with python -m gan_core train-cycle --preset cycle-digits --set generator=conv
-    # --set w_whole=1 --set steps=2000 --out DIR
+    # 14 x 14 (each output pixel sees about 12 pixels; tried outside the engine) keeps 94% / 96%
+    # but stays handwriting (15% judged, spread 33.1); with two or three residual blocks there
+    # (it sees more): 83% / 93% / 51% / 29.3 and 75% / 89% / 76% / 25.4. None keeps 85% with a
+    # typeset look: the typeset digit nearest in pixels has the writer's digit for only 48% of
+    # held-out x (58% of the shipped G(x)), and the typeface's closed 4 is nearer a 9 than most
+    # open handwritten 4s: 71-87 of the 100 held-out 4s become 9s in each run above with the MLP
+    # or the 7 x 7 G, and F brings the 4 back. Reproduce one with python -m gan_core train-cycle
+    # --preset cycle-digits --set generator=conv --set w_whole=1 --set steps=2000 --out DIR
     "cycle-digits": CycleConfig(
         domain_x="handwritten", domain_y="typeset", lambda_cycle=5.0, lambda_id=1.0,
         lr_g=1e-3, lr_d=1e-3, batch=32, steps=3000, hidden=256,

@@ -180,7 +180,8 @@ CYCLE_PRESETS: dict[str, CycleConfig] = {
     # held-out x (58% of the shipped G(x)), and the typeface's closed 4 is nearer a 9 than most
     # open handwritten 4s: 71-87 of the 100 held-out 4s become 9s in each run above with the MLP
     # or the 7 x 7 G, and F brings the 4 back. Reproduce one with python -m gan_core train-cycle
-    # --preset cycle-digits --set generator=conv --set w_whole=1 --set steps=2000 --out DIR
+    # --preset cycle-digits --set generator=conv --set hidden=32 --set w_whole=1 --set steps=2000
+    # --out DIR (conv: hidden is the channels at 14 x 14)
     "cycle-digits": CycleConfig(
         domain_x="handwritten", domain_y="typeset", lambda_cycle=5.0, lambda_id=1.0,
         lr_g=1e-3, lr_d=1e-3, batch=32, steps=3000, hidden=256,

@@ -72,6 +72,9 @@ _lock = threading.Lock()
 _key_locks: dict[str, threading.Lock] = {}
 _memory: OrderedDict[str, CycleRun] = OrderedDict()
 _shipped: dict[str, CycleRun] | None = None
+# Different settings train at the same time only as many as there are cores: thirty students
+# pressing Train at once then finish one after another instead of all crawling together.
+_slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
 
 def runs_dir() -> Path:
@@ -139,7 +142,7 @@ def get_or_train(cfg: CycleConfig, callback: Callable | None = None, need_weight
             return run
         from gan_core.threads import single_thread
 
-        with single_thread():  # tiny networks: a second thread only waits
+        with _slots, single_thread():  # tiny networks: a second thread only waits
             run = train_cycle(cfg, callback)
         if run.status == "ok":
             try:

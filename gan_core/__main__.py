@@ -13,9 +13,10 @@ train-cycle    train a CycleGAN preset (or reuse the cache): config.json, histor
 cycle-defaults build the CycleGAN page's shipped 2D runs (pretrained/)
 typeset-digits render the typeset digits the digits CycleGAN translates to (gan_core/assets/)
 cycle-digits   train the handwritten <-> typeset CycleGAN and ship it with its sidecar (pretrained/)
-judge-run      train the counterfeit page's D against the book run's generator (pretrained/)
+progressive-run  train the small progressive, style-based GAN; ship it, its timeline, sidecar (pretrained/)
 superres-run   train the digit upscalers (pixel loss vs + adversarial loss) and ship them (pretrained/)
 style-example  optimise the neural style transfer example the family page opens with (pretrained/)
+judge-run      train the counterfeit page's D against the book run's generator (pretrained/)
 
 Each command's work lives in a gan_core module; this file only parses arguments. Errors print
 one line on stderr and exit non-zero (2 for bad arguments).
@@ -356,6 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
     ts = sub.add_parser("typeset-digits", help="render the typeset digits (needs the font file)")
     ts.add_argument("--font", default="/usr/share/fonts/truetype/nanum/NanumGothic.ttf", help="a .ttf file")
     ts.set_defaults(func=cmd_typeset_digits)
+    from gan_core.progressive_run import add_command as progressive_run  # no torch until it runs
+    progressive_run(sub)
     __import__("gan_core.superres", fromlist=["add_parser"]).add_parser(sub)  # superres-run, body there
     sx = sub.add_parser("style-example", help="optimise and ship the style-transfer example (pretrained/)")
     sx.add_argument("--out", default="pretrained/", help="output folder (default pretrained/)")

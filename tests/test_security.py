@@ -45,6 +45,7 @@ def test_every_torch_load_is_weights_only():
         "gan_core/cyclegan/digits.py",  # the shipped digits CycleGAN
         "gan_core/judge.py",  # the counterfeit page's discriminator
         "gan_core/payload.py",  # runs and snapshots sent back by the training process
+        "gan_core/progressive.py",  # the shipped progressive, style-based generator
         "gan_core/store.py",  # cache entries
         "gan_core/superres.py",  # the shipped digit upscalers
     ]

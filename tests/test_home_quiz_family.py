@@ -186,13 +186,20 @@ def test_home_does_not_import_torch():
     assert out.stdout.strip().endswith("False")
 
 
+FAMILY_TABS = ("vae", "dcgan", "high_res", "cgan", "pair", "style", "uses")
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_family_renders(lang, clear_st_caches):
     at = _open(lang, "pages/family.py")
-    assert len(at.header) == 5  # VAE vs GAN, DCGAN, cGAN, pix2pix vs CycleGAN, uses
-    assert at.header[0].value == t("family.vae_title", lang=lang)
-    assert len(at.image) == 4  # digits and their VAE rebuilds; VAE and GAN samples
-    assert len(at.metric) == 8
+    assert [tab.label for tab in at.tabs] == [t(f"family.tab_{name}", lang=lang) for name in FAMILY_TABS]
+    titles = ("family.vae_title", "family.dcgan_title", "progressive.title", "family.cgan_title",
+              "family.pair_title", "style.title", "apps.title")
+    assert [h.value for h in at.header] == [t(k, lang=lang) for k in titles]  # one section per tab
+    # VAE: digits, rebuilds, VAE and GAN samples (4); high resolution: the growth strip, a fade-in's
+    # old / new / blended / real panels and the style-mixing grid (6); style transfer (3); uses (5)
+    assert len(at.image) == 4 + 6 + 3 + 5
+    assert len(at.metric) == 4 + 4 + 4  # VAE, DCGAN, high resolution (its score beside the Lab's, real, size)
     vae_grey, gan_grey = (float(m.value.rstrip("%")) for m in at.metric[2:4])
     assert vae_grey > gan_grey  # the VAE's blur, measured on the pictures shown
     g_params = int(at.metric[4].value.replace(",", ""))

@@ -133,6 +133,7 @@ NOT_USED = (
     (r"갱신", "업데이트"),
     (r"스냅숏", "스냅샷"),
     (r"위조범", "위조지폐범"),
+    (r"네트워크", "신경망"),
     # 해요체 endings: the app speaks 합니다체 (polite imperatives end in -십시오)
     (r"[가-힣](?:세요|해요|어요|아요|여요|에요|예요|네요|거든요|죠|까요)(?=[\s.!?,)\"'*:]|$)", "합니다체"),
     (r"데워 두", "a word-for-word 'warm the cache'"),
@@ -151,7 +152,7 @@ def test_korean_uses_one_term_per_idea(pattern, instead):
 
 def test_korean_keeps_the_chosen_terms():
     text = " ".join(_student_korean().values())
-    for word in ("훈련", "학습률", "기울기", "노이즈", "업데이트", "스냅샷", "위조지폐범"):
+    for word in ("훈련", "학습률", "기울기", "노이즈", "업데이트", "스냅샷", "위조지폐범", "신경망"):
         assert word in text
 
 

@@ -7,6 +7,7 @@ disagree about where a file is or how its digest is computed. No torch here.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -30,3 +31,17 @@ def sha256_file(path: Path | str) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+class SidecarMismatch(ValueError):
+    """A shipped file whose bytes are not the ones its sidecar records."""
+
+
+def checked_sidecar(path: Path | str, sidecar: Path | str | None = None) -> dict:
+    """The JSON sidecar of a shipped file (``<stem>.json`` next to it unless given), after checking
+    that the file's SHA-256 is the one the sidecar records (SidecarMismatch names the file if not)."""
+    path = Path(path)
+    info = json.loads(Path(sidecar or path.with_suffix(".json")).read_text(encoding="utf-8"))
+    if sha256_file(path) != info["sha256"]:
+        raise SidecarMismatch(f"{path.name} does not match the SHA-256 in its sidecar")
+    return info

@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_core.files import PRETRAINED, sha256_file
+from gan_core.files import PRETRAINED, SidecarMismatch, checked_sidecar
 
 STAGES = (7, 14, 28)  # the resolutions the networks grow through
 STYLES_PER_STAGE = 2  # one style per AdaIN; each resolution has two
@@ -305,18 +305,15 @@ def load(folder: Path | str | None = None) -> Shipped:
     read with ``torch.load(weights_only=True)`` / ``np.load(allow_pickle=False)``."""
     folder = Path(folder) if folder is not None else PRETRAINED
     try:
-        info = json.loads((folder / SIDECAR).read_text(encoding="utf-8"))
-        timeline_info = json.loads((folder / TIMELINE_SIDECAR).read_text(encoding="utf-8"))
-        for name, side in ((WEIGHTS, info), (TIMELINE, timeline_info)):
-            if sha256_file(folder / name) != side["sha256"]:
-                raise ProgressiveModelError(f"{name} does not match the SHA-256 in its sidecar")
+        info = checked_sidecar(folder / WEIGHTS, folder / SIDECAR)
+        checked_sidecar(folder / TIMELINE, folder / TIMELINE_SIDECAR)
         raw = torch.load(folder / WEIGHTS, map_location="cpu", weights_only=True)
         g = StyleGenerator(ProgressiveConfig.from_dict(json.loads(raw["config"])))
         g.load_state_dict({k: v.float() for k, v in raw["g"].items()})
         with np.load(folder / TIMELINE, allow_pickle=False) as z:
             timeline = {k: z[k] for k in z.files}
-    except ProgressiveModelError:
-        raise
+    except SidecarMismatch as err:
+        raise ProgressiveModelError(str(err)) from None
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
         raise ProgressiveModelError(f"{WEIGHTS} could not be read ({type(err).__name__})") from None
     g.requires_grad_(False)

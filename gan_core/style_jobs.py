@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_core.files import PRETRAINED, sha256_file
+from gan_core.files import PRETRAINED, checked_sidecar, sha256_file
 from gan_core.style_paintings import DEFAULT_SEED, painting
 from gan_core.style_transfer import FEATURES, HISTORY, NET_SEED, StyleConfig, StyleResult, optimise, validate
 
@@ -192,9 +192,7 @@ def shipped_example(folder: Path = PRETRAINED) -> dict | None:
 
     side, png = folder / "style_example.json", folder / EXAMPLE_FILE
     try:
-        info = json.loads(side.read_text(encoding="utf-8"))
-        if sha256_file(png) != info["sha256"]:
-            return None
+        info = checked_sidecar(png, side)  # a mismatch is a ValueError: no example
         image = decode_image(png.read_bytes()).pixels
         history = {k: np.asarray(info["history"][k], dtype=np.float64) for k in HISTORY}
         config = StyleConfig(**info["config"])

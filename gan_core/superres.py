@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from gan_core.data import MNIST5K_FILE, mnist5k_split
-from gan_core.files import PRETRAINED, sha256_file
+from gan_core.files import PRETRAINED, SidecarMismatch, checked_sidecar, sha256_file
 from gan_core.vae import grey_share
 
 SUPERRES_FILE = PRETRAINED / "superres.pt"
@@ -247,9 +247,7 @@ def load(path: Path = SUPERRES_FILE) -> Upscalers:
         if key in _loaded:
             return _loaded[key]
         try:
-            info = json.loads(sidecar_path(path).read_text(encoding="utf-8"))
-            if sha256_file(path) != info["sha256"]:
-                raise SuperResError(f"{Path(path).name} does not match the SHA-256 in its sidecar")
+            info = checked_sidecar(path, sidecar_path(path))
             raw = torch.load(path, map_location="cpu", weights_only=True)
             nets = {}
             for name in NETS:
@@ -258,8 +256,8 @@ def load(path: Path = SUPERRES_FILE) -> Upscalers:
                 for p in net.parameters():
                     p.requires_grad_(False)
                 nets[name] = net.eval()
-        except SuperResError:
-            raise
+        except SidecarMismatch as err:
+            raise SuperResError(str(err)) from None
         except (OSError, ValueError, KeyError, RuntimeError) as err:
             raise SuperResError(f"the upscalers could not be read ({type(err).__name__})") from None
         model = Upscalers(nets["pixel"], nets["gan"], info)

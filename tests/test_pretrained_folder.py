@@ -31,3 +31,39 @@ def test_every_shipped_file_has_a_sidecar_with_its_sha256_and_command():
     for p in shipped:
         assert p.name in recorded, f"{p.name} has no sidecar"
         assert recorded[p.name] == sha256_file(p), f"{p.name} does not match its sidecar"
+
+
+def test_checked_sidecar_accepts_the_recorded_bytes_and_names_a_changed_file(tmp_path):
+    import hashlib
+
+    import pytest
+
+    from gan_core.files import SidecarMismatch, checked_sidecar
+
+    weights = tmp_path / "model.pt"
+    weights.write_bytes(b"abc")
+    digest = hashlib.sha256(b"abc").hexdigest()  # ba7816bf... (FIPS 180-2's example)
+    (tmp_path / "model.json").write_text(json.dumps({"sha256": digest, "what": "x"}))
+    assert checked_sidecar(weights) == {"sha256": digest, "what": "x"}
+    weights.write_bytes(b"abd")
+    with pytest.raises(SidecarMismatch, match="model.pt does not match the SHA-256"):
+        checked_sidecar(weights)
+
+
+def test_shipped_models_refuse_a_changed_copy_in_one_sentence(tmp_path):
+    import shutil
+
+    import pytest
+
+    from gan_core import superres
+    from gan_core.cyclegan import digits
+
+    for module, name, error in ((digits, "cycle_digits", digits.DigitsModelError),
+                                (superres, "superres", superres.SuperResError)):
+        for suffix in (".pt", ".json"):
+            shutil.copy(PRETRAINED / f"{name}{suffix}", tmp_path / f"{name}{suffix}")
+        copy = tmp_path / f"{name}.pt"
+        raw = copy.read_bytes()
+        copy.write_bytes(raw[:-1] + bytes([raw[-1] ^ 1]))  # one bit of the last byte flipped
+        with pytest.raises(error, match=f"{name}.pt does not match the SHA-256 in its sidecar"):
+            module.load(copy)

@@ -25,7 +25,7 @@ from gan_core.classifier import load_classifier, predict_proba
 from gan_core.cycle_config import CYCLE_PRESETS, CycleConfig, from_dict
 from gan_core.cycle_train import HISTORY_COLUMNS, build_generator, to_flat, to_images, train_cycle
 from gan_core.data import MNIST5K_FILE
-from gan_core.files import PRETRAINED, sha256_file
+from gan_core.files import PRETRAINED, SidecarMismatch, checked_sidecar, sha256_file
 
 DIGITS_FILE = PRETRAINED / "cycle_digits.pt"
 # model name -> which generator: G maps handwritten to typeset, F maps back
@@ -67,16 +67,14 @@ def load(path: Path = DIGITS_FILE) -> DigitsModel:
         if key in _loaded:
             return _loaded[key]
         try:
-            info = json.loads(sidecar_path(path).read_text(encoding="utf-8"))
-            if sha256_file(path) != info["sha256"]:
-                raise DigitsModelError(f"{path.name} does not match the SHA-256 in its sidecar")
+            info = checked_sidecar(path, sidecar_path(path))
             raw = torch.load(path, map_location="cpu", weights_only=True)
             cfg = from_dict(json.loads(raw["config"]))
             g, f = build_generator(cfg), build_generator(cfg)
             g.load_state_dict({k: v.float() for k, v in raw["g"].items()})
             f.load_state_dict({k: v.float() for k, v in raw["f"].items()})
-        except DigitsModelError:
-            raise
+        except SidecarMismatch as err:
+            raise DigitsModelError(str(err)) from None
         except (OSError, ValueError, KeyError, RuntimeError) as err:
             raise DigitsModelError(f"the digits model could not be read ({type(err).__name__})") from None
         for p in [*g.parameters(), *f.parameters()]:

@@ -43,10 +43,12 @@ class CycleConfig:
     hidden: int = 64  # width of G, F, D_X and D_Y (2D); of G and F's hidden layers (digits)
     seed: int = 0
     # digits only, added later (written into the config only when set, so older runs keep
-    # their content address): "conv" generators instead of MLPs, and the weight of a
-    # whole-digit score that the discriminators give next to their patch scores (0 = none)
+    # their content address): the generators ("mlp", "conv" or "aligned", gan_core.cycle_nets),
+    # the weight of a whole-digit score that the discriminators give next to their patch scores
+    # (0 = none), and the weight of the aligned generators' shape term (0 = none)
     generator: str = "mlp"
     w_whole: float = 0.0
+    lambda_shape: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -72,8 +74,9 @@ class CycleConfig:
         return dataclasses.replace(self, **changes)
 
 
-LATER_FIELDS = {"generator": "mlp", "w_whole": 0.0}  # field -> default, left out of to_dict at it
-GENERATORS = ("mlp", "conv")
+# field -> default, left out of to_dict at it
+LATER_FIELDS = {"generator": "mlp", "w_whole": 0.0, "lambda_shape": 0.0}
+GENERATORS = ("mlp", "conv", "aligned")
 
 # (kind, low, high) or (str, choices)
 SPECS: dict[str, tuple] = {
@@ -91,6 +94,7 @@ SPECS: dict[str, tuple] = {
     "seed": (int, 0, 2**31 - 1),
     "generator": (str, GENERATORS),
     "w_whole": (float, 0.0, 10.0),
+    "lambda_shape": (float, 0.0, 100.0),
 }
 assert set(SPECS) == {f.name for f in fields(CycleConfig)}, "every field needs a spec"
 
@@ -131,6 +135,8 @@ def check(cfg: CycleConfig) -> CycleConfig:
         raise ConfigError("generator", cfg.generator, "mlp for 2D points")
     if not cfg.is_image and cfg.w_whole:
         raise ConfigError("w_whole", cfg.w_whole, "0 for 2D points")
+    if cfg.lambda_shape and cfg.generator != "aligned":
+        raise ConfigError("lambda_shape", cfg.lambda_shape, "0 unless generator is aligned")
     if cfg.domain_x == cfg.domain_y:
         raise ConfigError("domain_y", cfg.domain_y, "a different set from domain_x")
     return cfg
@@ -152,39 +158,16 @@ CYCLE_PRESETS: dict[str, CycleConfig] = {
     # Ring <-> two moons with small MLPs: 3-5 s on one busy core; the round trip with the cycle
     # loss is about 0.07, without it 0.5-2 (bench/cycle_2d.py).
     "cycle-2d": CycleConfig(),
-    # Handwritten (the shipped MNIST digits) <-> typeset digits, never paired: MLP generators
-    # around a skip, patch discriminators, about 2 min on one core (bench/cycle_digits.py
-    # measures the shipped run). Tried on this machine (G(x) / F(G(x)) keep their digit):
-    # lambda_cycle 10, lambda_id 2: 96% / 98%, but G(x) stays the handwriting; 2 and 0.5: 78% /
-    # 96%, G redraws more and flips digits; w_adv_g 2 (with 5 and 1): 77% / 96%; a plain MLP G
-    # (no skip) flipped half the digits (48% / 77%). These settings: 88% / 97% (shipped), and G(x)
-    # still shows much of the handwriting: see the page's hiding check. Measured on the 1,000
-    # held-out digits (bench/cycle_digits_typeface.py): a pixel judge calls 20% of G(x) typeset
-    # (x: 2%). Tried for a G(x) that looks typeset: a D that also scores the whole digit (with
-    # noise on its input, w_adv_g 2, lambda_id 0.5, lambda_cycle 5 / 10 / 15) gets 95-99% judged
-    # typeset, but G redraws the digit as another one for 37-46% (keep_g 54-63%), while F still
-    # brings the writer's own digit back (keep_fg 84-95%: the steganography at its plainest);
-    # the whole-digit score weighed 1/50 of the patch scores: 34% typeset, keep_g 82%.
-    # Tried next (keep_g / keep_fg / judged typeset / within-digit spread of G(x); typeset 24.2),
-    # each on one busy thread: patch D for 1,500 steps, then the whole-digit score ramped in over
-    # 1,000 (lambda_cycle 10): 71% / 96% / 77% / 27.1; ramped slower to weight 0.5: 76% / 97% / 57%.
-    # generator="conv" (a small encoder-decoder down to 7 x 7) with w_whole=1, 2,000 steps:
-    # 79% / 94% / 69% / 27.0 (seed 1: 72% / 93% / 72%); with lambda_cycle 10, lambda_id 0.5:
-    # 80% / 96% / 61%; 16 channels: 76% / 89% / 72%; w_whole=0.3: 73% / 95% / 58%; patch first,
-    # then ramped: 67% / 95% / 64%; the whole-digit score also seeing the batch's mean features
-    # (so D can count the digits in a batch): 69% / 87% / 80%. A convolutional G that stops at
-    # 14 x 14 (each output pixel sees about 12 pixels; tried outside the engine) keeps 94% / 96%
-    # but stays handwriting (15% judged, spread 33.1); with two or three residual blocks there
-    # (it sees more): 83% / 93% / 51% / 29.3 and 75% / 89% / 76% / 25.4. None keeps 85% with a
-    # typeset look: the typeset digit nearest in pixels has the writer's digit for only 48% of
-    # held-out x (58% of the shipped G(x)), and the typeface's closed 4 is nearer a 9 than most
-    # open handwritten 4s: 71-87 of the 100 held-out 4s become 9s in each run above with the MLP
-    # or the 7 x 7 G, and F brings the 4 back. Reproduce one with python -m gan_core train-cycle
-    # --preset cycle-digits --set generator=conv --set hidden=32 --set w_whole=1 --set steps=2000
-    # --out DIR (conv: hidden is the channels at 14 x 14)
+    # Handwritten (the shipped MNIST digits) <-> typeset digits, never paired: aligned generators
+    # (an affine transform, then a local editor at 14 x 14 with two residual blocks, 32 channels),
+    # patch discriminators with a whole-digit score, and the shape term. About 7 min on one busy
+    # thread. Seeds 0 and 1: G(x) keeps its digit for 92-93% of the held-out digits, F(G(x)) for
+    # 94-95%, and a pixel judge calls 65-67% of G(x) typeset. Every recipe tried on the way, with
+    # its numbers: bench/cycle_digits_tuning.md.
     "cycle-digits": CycleConfig(
         domain_x="handwritten", domain_y="typeset", lambda_cycle=5.0, lambda_id=1.0,
-        lr_g=1e-3, lr_d=1e-3, batch=32, steps=3000, hidden=256,
+        lr_g=1e-3, lr_d=1e-3, batch=32, steps=3000, hidden=32, generator="aligned", w_whole=1.0,
+        lambda_shape=10.0,
     ),
 }
 CYCLE_PRESETS = {name: check(cfg) for name, cfg in CYCLE_PRESETS.items()}

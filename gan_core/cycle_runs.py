@@ -9,8 +9,8 @@ share one training (a lock per key). Files are written through a temp file and a
 read with ``torch.load(weights_only=True)``; a damaged file is deleted and the run retrained.
 
 ``export(run, out)`` writes what ``python -m gan_core train-cycle`` promises: config.json,
-history.csv (step, seconds, adv_g, adv_f, cycle, identity, d_x, d_y), metrics.json and the
-two generators' weights.
+history.csv (step, seconds, adv_g, adv_f, cycle, identity, d_x, d_y; then shape, for runs with the
+shape term), metrics.json and the two generators' weights.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from gan_core.cycle_config import CYCLE_ENGINE_VERSION, CYCLE_PRESETS, CycleConfig, from_dict
-from gan_core.cycle_train import HISTORY_COLUMNS, CycleRun, train_cycle
+from gan_core.cycle_train import CycleRun, history_columns, train_cycle
 from gan_core.files import PRETRAINED, cache_dir, sha256_file
 
 log = logging.getLogger(__name__)
@@ -167,11 +167,12 @@ def export(run: CycleRun, out: Path) -> None:
     (out / "config.json").write_text(json.dumps(run.config.to_dict(), indent=2) + "\n", encoding="utf-8")
     with open(out / "history.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(HISTORY_COLUMNS)
+        columns = history_columns(run.config)
+        w.writerow(columns)
         h = run.history
         for i in range(len(h["step"])):
             w.writerow([int(h["step"][i]), f"{h['seconds'][i]:.4f}"]
-                       + [f"{h[c][i]:.6g}" for c in HISTORY_COLUMNS[2:]])
+                       + [f"{h[c][i]:.6g}" for c in columns[2:]])
     (out / "metrics.json").write_text(json.dumps(run.metrics, indent=2) + "\n", encoding="utf-8")
     torch.save({"g": run.g_state, "f": run.f_state}, out / "generators.pt")
 

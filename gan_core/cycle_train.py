@@ -10,11 +10,9 @@ D_Y (real y or G(x)?). One training step:
 
 The adversarial losses are least squares, as in the CycleGAN paper (Zhu et al., 2017): a
 generator wants its fakes scored 1, a discriminator wants reals at 1 and fakes at 0. Cycle and
-identity losses are mean absolute differences (L1). 2D points go in and out of small MLPs as
-they are; digits are 784 grey values in [-1, 1], with MLP generators around a skip
-(``DigitGenerator``) and small convolutional patch discriminators (``PatchDiscriminator``);
-as options, convolutional generators (``ConvDigitGenerator``) and a whole-digit score next to
-the patch scores (``w_whole``), tried for a G(x) that looks typeset (see the cycle-digits preset).
+identity losses are mean absolute differences (L1). The networks live in ``gan_core.cycle_nets``.
+With aligned generators a fifth term may join (``lambda_shape``): how much each generator's
+editor changed the 7 x 7 outline of the digit it was given, logged as ``shape``.
 """
 from __future__ import annotations
 
@@ -28,124 +26,12 @@ from torch import nn
 
 from gan_core import cycle_data
 from gan_core.cycle_config import CycleConfig, check
+from gan_core.cycle_nets import PATCHES, Nets, build_generator, build_nets, shape_change
 
 HISTORY_COLUMNS = ("step", "seconds", "adv_g", "adv_f", "cycle", "identity", "d_x", "d_y")
-LOSS_COLUMNS = HISTORY_COLUMNS[2:]
 ROUND_TRIP_POINTS = 1000
 ROUND_TRIP_IMAGES = 500
 SHOW_POINTS = 120  # points drawn with arrows on the page
-
-
-# ---- networks -------------------------------------------------------------------------------
-def mlp(sizes: list[int], out_act: nn.Module | None = None, slope: float = 0.2) -> nn.Sequential:
-    """Linear layers of ``sizes`` with LeakyReLU between them (and ``out_act`` at the end)."""
-    layers: list[nn.Module] = []
-    for i in range(len(sizes) - 1):
-        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2:
-            layers.append(nn.LeakyReLU(slope))
-    if out_act is not None:
-        layers.append(out_act)
-    return nn.Sequential(*layers)
-
-
-class DigitGenerator(nn.Module):
-    """784 -> h -> h -> 784 around a skip: out = tanh(net(x) + atanh(0.99 x)). The last layer
-    starts at zero, so a fresh generator returns its input (to within 1%); training learns
-    what to change. Digits are 784 grey values in [-1, 1]."""
-
-    def __init__(self, hidden: int):
-        super().__init__()
-        self.net = mlp([784, hidden, hidden, 784])
-        nn.init.zeros_(self.net[-1].weight)
-        nn.init.zeros_(self.net[-1].bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.net(x) + torch.atanh(0.99 * x))
-
-
-class ConvDigitGenerator(nn.Module):
-    """A small encoder-decoder around the same skip: 28 x 28 -> 14 x 14 -> 7 x 7, one residual
-    block, and back up. Each output pixel sees only its neighbourhood (about half the digit),
-    so G restyles strokes where they are instead of drawing a digit anywhere; ``width`` channels
-    at 14 x 14, twice that at 7 x 7. The last layer starts at zero, as in ``DigitGenerator``."""
-
-    def __init__(self, width: int):
-        super().__init__()
-        c = width
-        self.down = nn.Sequential(nn.Conv2d(1, c, 4, 2, 1), nn.LeakyReLU(0.2),
-                                  nn.Conv2d(c, 2 * c, 4, 2, 1), nn.LeakyReLU(0.2))
-        self.block = nn.Sequential(nn.Conv2d(2 * c, 2 * c, 3, 1, 1), nn.LeakyReLU(0.2),
-                                   nn.Conv2d(2 * c, 2 * c, 3, 1, 1))
-        self.up = nn.Sequential(nn.ConvTranspose2d(2 * c, c, 4, 2, 1), nn.LeakyReLU(0.2),
-                                nn.ConvTranspose2d(c, 1, 4, 2, 1))
-        nn.init.zeros_(self.up[-1].weight)
-        nn.init.zeros_(self.up[-1].bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.down(x.view(-1, 1, 28, 28))
-        h = h + self.block(h)
-        return torch.tanh(self.up(h).flatten(1) + torch.atanh(0.99 * x))
-
-
-def build_generator(cfg: CycleConfig) -> nn.Module:
-    """2D: 2 -> h -> h -> h -> 2. Digits: ``DigitGenerator`` or, with ``generator="conv"``,
-    ``ConvDigitGenerator`` (``hidden`` channels)."""
-    if cfg.is_image:
-        return ConvDigitGenerator(cfg.hidden) if cfg.generator == "conv" else DigitGenerator(cfg.hidden)
-    h = cfg.hidden
-    return mlp([2, h, h, h, 2])
-
-
-PATCHES = 49  # patch scores per digit; a 50th column, when present, scores the whole digit
-
-
-class PatchDiscriminator(nn.Module):
-    """Scores for 7 x 7 overlapping patches of a 28 x 28 digit (a small PatchGAN, as in the
-    CycleGAN paper): local strokes and specks matter, which a flat MLP judges poorly. With
-    ``whole``, one more score from all 7 x 7 patch features together: does the digit as a whole
-    look like the set's (a typeface has one 7; patches alone cannot tell)."""
-
-    def __init__(self, width: int = 16, whole: bool = False):
-        super().__init__()
-        self.net = nn.Sequential(
-            # input. 1 x 28 x 28
-            nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2),
-            # state size. width x 14 x 14
-            nn.Conv2d(width, 2 * width, 4, 2, 1), nn.LeakyReLU(0.2),
-            # state size. (2*width) x 7 x 7
-            nn.Conv2d(2 * width, 1, 3, 1, 1),
-            # state size. 1 x 7 x 7: one score per patch
-        )
-        self.whole = nn.Linear(2 * width * PATCHES, 1) if whole else None
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.whole is None:
-            return self.net(x.view(-1, 1, 28, 28)).flatten(1)
-        features = self.net[:-1](x.view(-1, 1, 28, 28))
-        return torch.cat([self.net[-1](features).flatten(1), self.whole(features.flatten(1))], 1)
-
-
-def build_discriminator(cfg: CycleConfig) -> nn.Module:
-    """Scores, no sigmoid (least squares). 2D: 2 -> h -> h -> 1; digits: ``PatchDiscriminator``
-    (with a whole-digit score when ``w_whole`` > 0)."""
-    if cfg.is_image:
-        return PatchDiscriminator(whole=cfg.w_whole > 0)
-    return mlp([2, cfg.hidden, cfg.hidden, 1])
-
-
-@dataclass
-class Nets:
-    g: nn.Module  # X -> Y
-    f: nn.Module  # Y -> X
-    d_x: nn.Module
-    d_y: nn.Module
-
-
-def build_nets(cfg: CycleConfig) -> Nets:
-    torch.manual_seed(cfg.seed)
-    g, f = build_generator(cfg), build_generator(cfg)
-    return Nets(g, f, build_discriminator(cfg), build_discriminator(cfg))
 
 
 # ---- the four loss groups --------------------------------------------------------------------
@@ -167,15 +53,23 @@ def ls_to(score: torch.Tensor, target: float, w_whole: float) -> torch.Tensor:
     return ((score - target) ** 2).mean()
 
 
-def loss_terms(nets: Nets, x: torch.Tensor, y: torch.Tensor, w_whole: float = 0.0) -> dict[str, torch.Tensor]:
+def loss_terms(nets: Nets, x: torch.Tensor, y: torch.Tensor, w_whole: float = 0.0,
+               shape: bool = False) -> dict[str, torch.Tensor]:
     """The generators' four loss groups on one batch, unweighted, plus the fakes (for the Ds).
 
     adv_g = mean (D_Y(G(x)) - 1)^2, adv_f = mean (D_X(F(y)) - 1)^2 (plus ``w_whole`` times the
     whole-digit score's, when the Ds have one),
     cycle = mean |F(G(x)) - x| + mean |G(F(y)) - y|, identity = mean |F(x) - x| + mean |G(y) - y|.
+    With ``shape`` (aligned generators): shape = the outline change of G's edit of x plus F's of y.
     """
-    fake_y, fake_x = nets.g(x), nets.f(y)
-    return {
+    if shape:
+        aligned_x, fake_y = nets.g.parts(x)
+        aligned_y, fake_x = nets.f.parts(y)
+        extra = {"shape": shape_change(aligned_x, fake_y) + shape_change(aligned_y, fake_x)}
+    else:
+        fake_y, fake_x = nets.g(x), nets.f(y)
+        extra = {}
+    return extra | {
         "adv_g": ls_real(nets.d_y(fake_y), w_whole),
         "adv_f": ls_real(nets.d_x(fake_x), w_whole),
         "cycle": (nets.f(fake_y) - x).abs().mean() + (nets.g(fake_x) - y).abs().mean(),
@@ -186,8 +80,16 @@ def loss_terms(nets: Nets, x: torch.Tensor, y: torch.Tensor, w_whole: float = 0.
 
 
 def generator_loss(cfg: CycleConfig, terms: dict[str, torch.Tensor]) -> torch.Tensor:
-    return (cfg.w_adv_g * terms["adv_g"] + cfg.w_adv_f * terms["adv_f"]
+    loss = (cfg.w_adv_g * terms["adv_g"] + cfg.w_adv_f * terms["adv_f"]
             + cfg.lambda_cycle * terms["cycle"] + cfg.lambda_id * terms["identity"])
+    if "shape" in terms:
+        loss = loss + cfg.lambda_shape * terms["shape"]
+    return loss
+
+
+def history_columns(cfg: CycleConfig) -> tuple[str, ...]:
+    """HISTORY_COLUMNS, and ``shape`` after them when the run has the shape term."""
+    return HISTORY_COLUMNS + (("shape",) if cfg.lambda_shape > 0 else ())
 
 
 def discriminator_loss(d: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -259,13 +161,15 @@ def train_cycle(cfg: CycleConfig, callback: Callback | None = None,
     opt_dis = torch.optim.Adam([*nets.d_x.parameters(), *nets.d_y.parameters()], lr=cfg.lr_d,
                                betas=(0.5, 0.999))
     every = max(1, cfg.steps // rows)
-    history: dict[str, list[float]] = {c: [] for c in HISTORY_COLUMNS}
-    sums = dict.fromkeys(LOSS_COLUMNS, 0.0)
+    columns = history_columns(cfg)
+    losses = columns[2:]
+    history: dict[str, list[float]] = {c: [] for c in columns}
+    sums = dict.fromkeys(losses, 0.0)
     status, t0, count = "ok", time.perf_counter(), 0
     for step in range(1, cfg.steps + 1):
         x = sampler.draw(cfg.domain_x, cfg.batch)
         y = sampler.draw(cfg.domain_y, cfg.batch)
-        terms = loss_terms(nets, x, y, cfg.w_whole)
+        terms = loss_terms(nets, x, y, cfg.w_whole, shape=cfg.lambda_shape > 0)
         opt_gen.zero_grad(set_to_none=True)
         generator_loss(cfg, terms).backward()
         opt_gen.step()
@@ -274,19 +178,20 @@ def train_cycle(cfg: CycleConfig, callback: Callback | None = None,
         opt_dis.zero_grad(set_to_none=True)
         (d_x + d_y).backward()
         opt_dis.step()
-        values = {k: float(terms[k].detach()) for k in ("adv_g", "adv_f", "cycle", "identity")}
+        values = {k: float(terms[k].detach()) for k in ("adv_g", "adv_f", "cycle", "identity", "shape")
+                  if k in terms}
         values.update(d_x=float(d_x.detach()), d_y=float(d_y.detach()))
-        for k in LOSS_COLUMNS:
+        for k in losses:
             sums[k] += values[k]
         count += 1
         if step % every == 0 or step == cfg.steps:
             history["step"].append(step)
             history["seconds"].append(time.perf_counter() - t0)
-            for k in LOSS_COLUMNS:
+            for k in losses:
                 history[k].append(sums[k] / count)
-            sums, count = dict.fromkeys(LOSS_COLUMNS, 0.0), 0
+            sums, count = dict.fromkeys(losses, 0.0), 0
             if callback:
-                callback(step, {k: history[k][-1] for k in LOSS_COLUMNS})
+                callback(step, {k: history[k][-1] for k in losses})
         if should_stop is not None and should_stop():
             status = "stopped"
             break

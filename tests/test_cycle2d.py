@@ -16,11 +16,10 @@ from torch import nn
 from gan_core import cycle_runs
 from gan_core.config import ConfigError
 from gan_core.cycle_config import CYCLE_PRESETS, apply_overrides
+from gan_core.cycle_nets import Nets, build_nets
 from gan_core.cycle_train import (
     HISTORY_COLUMNS,
     CycleRun,
-    Nets,
-    build_nets,
     discriminator_loss,
     generator_loss,
     loss_terms,

@@ -17,22 +17,21 @@ from PIL import Image
 from gan_core import cycle_data
 from gan_core.classifier import predict_proba
 from gan_core.cycle_config import CYCLE_PRESETS
-from gan_core.cycle_train import DigitGenerator, to_flat, to_images
+from gan_core.cycle_nets import DigitGenerator
+from gan_core.cycle_train import to_flat, to_images
 from gan_core.cyclegan import digits
 from gan_core.files import sha256_file
 from tests.apptest import open_page
 from ui.i18n import t
 
 ROOT = Path(__file__).resolve().parent.parent
-# measured on the shipped model (pretrained/cycle_digits.json, quality.typeface and .hiding)
-# x / G(x): nearest typeset digit 28.2 / 22.4 grey levels, within-digit spread 35.6 / 29.9 (the typeset
-# set's own: 24.2), judged typeset 1.7% / 19.9%; F back from G(x) 5.5, from the nearest typeset digit
-# 29.5, from G(x) + noise of +-8 grey levels 6.6
-NEAR_GX_MAX = 24.0
-SPREAD_MARGIN = 4.0
-JUDGED_GX_MIN = 0.15
-NEAREST_MARGIN = 20.0
-NOISE8_MARGIN = 0.8
+# measured on the shipped model (pretrained/cycle_digits.json, quality.typeface and .hiding): see
+# bench/cycle_digits_typeface.py. x / G(x): nearest typeset digit 28.2 / about 15 grey levels,
+# within-digit spread 35.6 / about 26.6 (the typeset set's own: 24.2), judged typeset 1.7% / about 65%
+NEAR_GX_MAX = 18.0
+SPREAD_MARGIN = 6.0
+JUDGED_GX_MIN = 0.5
+NEAREST_MARGIN = 8.0
 
 
 @pytest.fixture(scope="module")
@@ -78,14 +77,15 @@ def test_pixels_round_trip_through_the_network_scale():
 # ---- the shipped model ------------------------------------------------------------------------
 def test_shipped_file_is_small_checked_and_described(model):
     size = digits.DIGITS_FILE.stat().st_size
-    assert size < 2_000_000
+    assert size < 400_000
     side = model.info
     assert side["sha256"] == sha256_file(digits.DIGITS_FILE)
     assert side["command"].startswith("python -m gan_core cycle-digits")
     assert side["config"] == CYCLE_PRESETS["cycle-digits"].to_dict()
     assert "Open Font License" in side["data"]["typeset"]["licence"]
     assert side["data"]["typeset"]["sha256"] == sha256_file(cycle_data.TYPESET_FILE)
-    assert tuple(model.history) == ("step", "seconds", "adv_g", "adv_f", "cycle", "identity", "d_x", "d_y")
+    assert tuple(model.history) == ("step", "seconds", "adv_g", "adv_f", "cycle", "identity", "d_x", "d_y",
+                                    "shape")
     assert int(model.history["step"][-1]) == model.config.steps
 
 
@@ -155,15 +155,14 @@ def test_g_x_of_one_digit_look_alike_and_typeset(measured):
     assert face["judged_gx"] >= JUDGED_GX_MIN and face["judged_x"] <= 0.05
 
 
-def test_faint_detail_carries_the_handwriting(measured):
-    """The hide test: what F gets back depends on detail too faint to see."""
+def test_g_x_carries_the_handwriting_back(measured):
+    """The hide test: G(x) holds what F needs to find x again, which the typeset digit nearest
+    to it does not; faint noise or rounding to 8 grey levels never helps F."""
     hide = measured["hiding"]
     # the way back from G(x) beats the way back from the nearest typeset digit by far
     assert hide["back"] <= hide["back_nearest"] - NEAREST_MARGIN
-    # faint noise and rounding to 8 grey levels make it worse, more with more noise
-    assert hide["back"] < hide["back_noise_2"] < hide["back_noise_4"] < hide["back_noise_8"]
-    assert hide["back_noise_8"] >= hide["back"] + NOISE8_MARGIN
-    assert hide["back_levels_8"] > hide["back"]
+    assert hide["back"] <= hide["back_noise_2"] <= hide["back_noise_4"] <= hide["back_noise_8"]
+    assert hide["back_levels_8"] >= hide["back"]
 
 
 # ---- the translate command --------------------------------------------------------------------
@@ -227,6 +226,10 @@ def test_offline_page_opens_on_the_digits(clear_st_caches, monkeypatch, model):
     captions = [c for i in at.image for c in i.captions]
     for key in ("x", "g_x", "f_g_x", "f_x", "y", "f_y", "g_f_y", "g_y"):
         assert t(f"cycledigits.row_{key}", lang="ko") in captions, key
+    # the generators' two steps, on the same ten digits as the cycle
+    assert t("cycledigits.build_title", lang="ko") in [h.value for h in at.subheader]
+    for key in ("build_aligned", "build_edited"):
+        assert t(f"cycledigits.{key}", lang="ko") in captions, key
     assert [m.label for m in at.metric] == [t(f"cycledigits.q_{k}", lang="ko") for k in ("typeset", "keep_g",
                                                                                          "keep_fg")]
     assert at.metric[1].value == f"{100 * model.info['quality']['keep_g']:.1f}%"
@@ -258,7 +261,7 @@ def test_the_hide_test_follows_the_noise_slider(clear_st_caches, monkeypatch, mo
     gx = model.run("g", x)
     grey = digits.grey_distances_pairwise
     back, back_noisy = grey(x, model.run("f", gx)), grey(x, model.run("f", digits.noisy(gx, 16)))
-    assert back_noisy > back + 1  # strong noise does spoil the way back
+    assert back_noisy >= back  # noise never helps F find x
     text = at.info[0].value
     assert f"ends {back_noisy:.0f} away" in text and f"within {back:.0f} of its own x" in text
     near = model.run("f", cycle_data.typeset()[0][digits.nearest_typeset(gx, np.full(len(x), 7))[1]])

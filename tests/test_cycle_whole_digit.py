@@ -8,15 +8,8 @@ import torch
 
 from gan_core.config import ConfigError
 from gan_core.cycle_config import CYCLE_PRESETS, CycleConfig, apply_overrides, from_dict
-from gan_core.cycle_train import (
-    PATCHES,
-    ConvDigitGenerator,
-    PatchDiscriminator,
-    build_nets,
-    discriminator_loss,
-    ls_real,
-    train_cycle,
-)
+from gan_core.cycle_nets import PATCHES, ConvDigitGenerator, PatchDiscriminator, build_nets
+from gan_core.cycle_train import discriminator_loss, ls_real, train_cycle
 
 DIGITS = CYCLE_PRESETS["cycle-digits"]
 
@@ -25,13 +18,14 @@ def test_older_configs_keep_their_content_address():
     # the key of the shipped 2D default run (pretrained/cycle_2d_defaults.json), from before
     # the two fields existed
     assert CYCLE_PRESETS["cycle-2d"].key == "0a0e1abe0ff6d0e14c32"
-    assert "generator" not in DIGITS.to_dict() and "w_whole" not in DIGITS.to_dict()
-    conv = apply_overrides(DIGITS, {"generator": "conv", "w_whole": "1"})
+    mlp = DIGITS.replace(generator="mlp", w_whole=0.0, lambda_shape=0.0)
+    assert not {"generator", "w_whole", "lambda_shape"} & set(mlp.to_dict())
+    conv = apply_overrides(mlp, {"generator": "conv", "w_whole": "1"})
     assert conv.to_dict()["generator"] == "conv" and conv.to_dict()["w_whole"] == 1.0
     assert conv.key != DIGITS.key and from_dict(conv.to_dict()) == conv
 
 
-@pytest.mark.parametrize(("key", "value"), [("generator", "conv"), ("w_whole", "0.5")])
+@pytest.mark.parametrize(("key", "value"), [("generator", "conv"), ("w_whole", "0.5"), ("lambda_shape", "1")])
 def test_2d_points_refuse_the_digit_only_fields(key, value):
     with pytest.raises(ConfigError) as err:
         apply_overrides(CycleConfig(), {key: value})
@@ -65,7 +59,7 @@ def test_whole_digit_score_is_a_fiftieth_column_with_its_own_weight():
 
 def test_conv_whole_digit_run_trains_and_scores_the_whole_digit():
     torch.set_num_threads(1)
-    cfg = DIGITS.replace(generator="conv", w_whole=1.0, hidden=8, steps=4, batch=8)
+    cfg = DIGITS.replace(generator="conv", w_whole=1.0, lambda_shape=0.0, hidden=8, steps=4, batch=8)
     nets = build_nets(cfg)
     assert isinstance(nets.g, ConvDigitGenerator) and nets.d_y.whole is not None
     x = torch.zeros(2, 784) - 1

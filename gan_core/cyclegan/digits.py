@@ -23,7 +23,8 @@ import torch
 from gan_core import cycle_data
 from gan_core.classifier import load_classifier, predict_proba
 from gan_core.cycle_config import CYCLE_PRESETS, CycleConfig, from_dict
-from gan_core.cycle_train import HISTORY_COLUMNS, build_generator, to_flat, to_images, train_cycle
+from gan_core.cycle_nets import build_generator
+from gan_core.cycle_train import history_columns, to_flat, to_images, train_cycle
 from gan_core.data import MNIST5K_FILE
 from gan_core.files import PRETRAINED, SidecarMismatch, checked_sidecar, sha256_file
 
@@ -50,6 +51,15 @@ class DigitsModel:
         net = self.g if which == "g" else self.f
         with torch.inference_mode():
             return to_images(net(to_flat(np.asarray(images_uint8, dtype=np.uint8))))
+
+    def aligned(self, which: str, images_uint8: np.ndarray) -> np.ndarray | None:
+        """The first of an aligned generator's two steps (its affine transform alone) on uint8
+        digits; None for generators without one."""
+        net = self.g if which == "g" else self.f
+        if not hasattr(net, "align"):
+            return None
+        with torch.inference_mode():
+            return to_images(net.align(to_flat(np.asarray(images_uint8, dtype=np.uint8))))
 
 
 def sidecar_path(path: Path) -> Path:
@@ -218,7 +228,7 @@ def make(out_dir: Path, command: str, cfg: CycleConfig | None = None,
     half = lambda sd: {k: v.to(torch.float16).contiguous() for k, v in sd.items()}  # noqa: E731
     torch.save({"config": cfg.to_json(), "g": half(run.g_state), "f": half(run.f_state),
                 "history": {k: torch.from_numpy(np.asarray(run.history[k], dtype=np.float32))
-                            for k in HISTORY_COLUMNS}}, path)
+                            for k in history_columns(cfg)}}, path)
     side = {"what": "CycleGAN between handwritten digits (MNIST) and typeset digits (NanumGothic), unpaired",
             "command": command, "config": cfg.to_dict(), "torch": torch.__version__,
             "train_seconds": round(run.seconds, 1), "torch_threads": torch.get_num_threads(),
@@ -240,7 +250,7 @@ def make(out_dir: Path, command: str, cfg: CycleConfig | None = None,
 
 
 # ---- a short run of one's own (the page's loss switches) ----------------------------------------
-LIVE_STEPS = 300  # a few hundred steps of the preset: about 10-20 s on one thread
+LIVE_STEPS = 300  # a few hundred steps of the preset: about 45 s on one thread (the aligned generators)
 LIVE_DIGITS = 200  # held-out handwritten digits a short run is measured on (20 per class)
 
 

@@ -99,6 +99,7 @@ QUESTIONS: tuple[Question, ...] = (
     _c("cycle_which", "cycle_losses", "cyclegan", 2),
     _c("cycle_identity", "cycle_losses", "cyclegan", 0),
     _c("cycle_not_one", "cycle_losses", "cyclegan", 3),
+    _c("cycle_flip", "cycle_losses", "cyclegan", 0),
     _c("app_mri_ct", "applications", "family", 1),
     _c("app_superres", "applications", "family", 2),
     _c("vae_blur", "vae", "family", 0),

@@ -22,7 +22,8 @@ PAPERS = {
     "loshchilov2017": "arxiv.org/abs/1608.03983", "mescheder2018": "arxiv.org/abs/1801.04406",
     "kingma2014": "arxiv.org/abs/1312.6114", "gatys2016": "arxiv.org/abs/1508.06576",
     "ledig2017": "arxiv.org/abs/1609.04802", "karras2018": "arxiv.org/abs/1710.10196",
-    "liu2019": "arxiv.org/abs/1905.01723",
+    "liu2019": "arxiv.org/abs/1905.01723", "jaderberg2015": "arxiv.org/abs/1506.02025",
+    "chu2017": "arxiv.org/abs/1712.02950",
 }
 
 

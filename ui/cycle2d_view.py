@@ -19,7 +19,7 @@ from ui.i18n import current_lang, option_label, t
 STATE = "c2_cfg"  # session_state: the settings of the run on show
 WEIGHTS = ("w_adv_g", "w_adv_f", "lambda_cycle", "lambda_id")
 LOSS_COLOURS = {"adv_g": "#5b4bdb", "adv_f": "#9b59b6", "cycle": "#2e8b57", "identity": "#b8860b",
-                "d_x": "#d1495b", "d_y": "#e67e22"}
+                "d_x": "#d1495b", "d_y": "#e67e22", "shape": "#7f7f7f"}
 X_COLOUR, Y_COLOUR = "#4c78a8", "#f58518"
 ARROWS = 40  # points drawn with their round trip in each panel
 
@@ -132,6 +132,8 @@ def losses_figure(history: dict[str, np.ndarray], title: str) -> go.Figure:
     """Every loss over training (unweighted values: a loss switched off is still measured)."""
     fig = go.Figure()
     for name, colour in LOSS_COLOURS.items():
+        if name not in history:  # the shape term: only runs with aligned generators have it
+            continue
         fig.add_scatter(x=history["step"], y=history[name], mode="lines", name=t(f"cycle2d.loss_{name}"),
                         line=dict(color=colour, width=1.6, dash="dot" if name.startswith("d_") else None))
     fig.update_layout(title=dict(text=title, x=0.01, font=dict(size=14)), height=320,

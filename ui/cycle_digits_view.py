@@ -49,7 +49,7 @@ def cycle_rows(pick: int) -> dict[str, np.ndarray]:
     y = np.stack([ty[rng.choice(np.flatnonzero(ty_labels == d))] for d in range(10)])
     gx, fy = m.run("g", x), m.run("f", y)
     return {"x": x, "g_x": gx, "f_g_x": m.run("f", gx), "f_x": m.run("f", x),
-            "y": y, "f_y": fy, "g_f_y": m.run("g", fy), "g_y": m.run("g", y)}
+            "y": y, "f_y": fy, "g_f_y": m.run("g", fy), "g_y": m.run("g", y), "a_x": m.aligned("g", x)}
 
 
 @st.cache_data(max_entries=20, show_spinner=False)
@@ -129,6 +129,18 @@ def cycle_section(pick: int) -> None:
     st.markdown(f"**{t('cycledigits.row_y_title')}**")
     for key in ("y", "f_y", "g_f_y", "g_y"):
         st.image(strip(rows[key]), caption=t(f"cycledigits.row_{key}"), output_format="PNG")
+
+
+def build_section(pick: int) -> None:
+    """Why G keeps the digit: its two steps (affine transform, then local edits) on the same x."""
+    rows = cycle_rows(pick)
+    if rows["a_x"] is None:  # a model whose generators have no transform
+        return
+    st.subheader(t("cycledigits.build_title"))
+    st.markdown(t("cycledigits.build_text"))
+    st.image(strip(rows["x"]), caption=t("cycledigits.row_x"), output_format="PNG")
+    st.image(strip(rows["a_x"]), caption=t("cycledigits.build_aligned"), output_format="PNG")
+    st.image(strip(rows["g_x"]), caption=t("cycledigits.build_edited"), output_format="PNG")
 
 
 def quality_section(m: digits.DigitsModel) -> None:
@@ -235,6 +247,7 @@ def show() -> None:
         st.session_state["cd_pick"] = pick
     cycle_section(pick)
     quality_section(m)
+    build_section(pick)
     st.subheader(t("cycledigits.curves_title"))
     st.plotly_chart(losses_figure(m.history, t("cycledigits.curves_run", steps=m.config.steps)),
                     width="stretch", key=f"cd_curves_{current_lang()}")

@@ -24,9 +24,9 @@ class Entry:
 
 
 # The papers the app's pages use, oldest idea first.
-REFERENCES = ("goodfellow2014", "kingma2014", "mirza2014", "radford2016", "gatys2016", "isola2017", "zhu2017",
-              "metz2017", "ledig2017", "srivastava2017", "loshchilov2017", "gulrajani2017", "karras2018",
-              "lin2018", "mescheder2018", "karras2019", "liu2019", "liu2020")
+REFERENCES = ("goodfellow2014", "kingma2014", "mirza2014", "jaderberg2015", "radford2016", "gatys2016",
+              "isola2017", "zhu2017", "chu2017", "metz2017", "ledig2017", "srivastava2017", "loshchilov2017",
+              "gulrajani2017", "karras2018", "lin2018", "mescheder2018", "karras2019", "liu2019", "liu2020")
 
 G14 = ("goodfellow2014",)
 ENTRIES: tuple[Entry, ...] = (
@@ -57,6 +57,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("cyclegan", "cyclegan", ("zhu2017",)),
     Entry("cycle", "cyclegan", ("zhu2017",)),
     Entry("identity", "cyclegan", ("zhu2017",)),
+    Entry("hiding", "cyclegan", ("chu2017",)),
+    Entry("stn", "cyclegan", ("jaderberg2015",)),
     Entry("vae", "family", ("kingma2014",)),
     Entry("kl", "family", ("kingma2014",)),
     Entry("progressive", "family", ("karras2018",)),

@@ -136,9 +136,9 @@ def losses_figure(history: dict[str, np.ndarray], title: str) -> go.Figure:
             continue
         fig.add_scatter(x=history["step"], y=history[name], mode="lines", name=t(f"cycle2d.loss_{name}"),
                         line=dict(color=colour, width=1.6, dash="dot" if name.startswith("d_") else None))
-    fig.update_layout(title=dict(text=title, x=0.01, font=dict(size=14)), height=320,
+    fig.update_layout(title=dict(text=title, x=0.01, font=dict(size=14)), height=360,
                       margin=dict(l=10, r=10, t=40, b=10), xaxis_title=t("cycle2d.step"),
-                      legend=dict(orientation="h", yanchor="top", y=-0.2, font=dict(size=10)))
+                      legend=dict(orientation="h", yanchor="top", y=-0.3, font=dict(size=10)))
     fig.update_yaxes(type="log")
     return fig
 

@@ -70,3 +70,16 @@ def held_steps(monkeypatch):
     monkeypatch.setattr(Trainer, "step", held)
     yield hold
     hold.gate.set()
+
+
+@pytest.fixture(autouse=True)
+def keep_torch_threads():
+    """Give every test torch's thread count as it found it: a test that drops to one thread must
+    not change the numbers of the tests after it in the same worker (floating-point sums run in
+    another order with another count; the shipped-run tests compare to the bit)."""
+    import torch
+
+    before = torch.get_num_threads()
+    yield
+    if torch.get_num_threads() != before:
+        torch.set_num_threads(before)

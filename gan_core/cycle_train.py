@@ -169,7 +169,7 @@ def train_cycle(cfg: CycleConfig, callback: Callback | None = None,
     for step in range(1, cfg.steps + 1):
         x = sampler.draw(cfg.domain_x, cfg.batch)
         y = sampler.draw(cfg.domain_y, cfg.batch)
-        terms = loss_terms(nets, x, y, cfg.w_whole, shape=cfg.lambda_shape > 0)
+        terms = loss_terms(nets, x, y, cfg.w_whole, shape="shape" in losses)
         opt_gen.zero_grad(set_to_none=True)
         generator_loss(cfg, terms).backward()
         opt_gen.step()

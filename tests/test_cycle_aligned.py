@@ -39,7 +39,6 @@ def test_the_transform_moves_every_stroke_alike():
     """A transform with only a shift moves the bar whole: same ink, two columns further."""
     gen = AlignedDigitGenerator(8)
     with torch.no_grad():
-        gen.locate[-1].bias.copy_(torch.tensor([0.0, 0.0, 0.0, 0.0, 0.0, 0.0]))
         # theta = identity + reach * tanh(bias); x-shift of -4/28 in [-1, 1] units: sample 2 px left
         gen.locate[-1].bias[2] = float(np.arctanh(-(4 / 28) / gen.reach))
     x = digit_batch(1)

@@ -48,18 +48,19 @@ class DigitsModel:
 
     def run(self, which: str, images_uint8: np.ndarray) -> np.ndarray:
         """G ("g") or F ("f") on uint8 N x 28 x 28 digits (white on black) -> uint8 N x 28 x 28."""
-        net = self.g if which == "g" else self.f
-        with torch.inference_mode():
-            return to_images(net(to_flat(np.asarray(images_uint8, dtype=np.uint8))))
+        return _on_digits(self.g if which == "g" else self.f, images_uint8)
 
     def aligned(self, which: str, images_uint8: np.ndarray) -> np.ndarray | None:
         """The first of an aligned generator's two steps (its affine transform alone) on uint8
         digits; None for generators without one."""
         net = self.g if which == "g" else self.f
-        if not hasattr(net, "align"):
-            return None
-        with torch.inference_mode():
-            return to_images(net.align(to_flat(np.asarray(images_uint8, dtype=np.uint8))))
+        return _on_digits(net.align, images_uint8) if hasattr(net, "align") else None
+
+
+def _on_digits(step: Callable[[torch.Tensor], torch.Tensor], images_uint8: np.ndarray) -> np.ndarray:
+    """``step`` (a generator or one of its parts) on uint8 digits, without gradients -> uint8."""
+    with torch.inference_mode():
+        return to_images(step(to_flat(np.asarray(images_uint8, dtype=np.uint8))))
 
 
 def sidecar_path(path: Path) -> Path:

@@ -277,12 +277,6 @@ class JobPool:
 
     # ---- events from the workers ----------------------------------------------------------
     def _on_event(self, worker: int, kind: str, key: str, payload: Any) -> None:
-        if kind == "died":
-            with self._lock:
-                lost = [j for j in self._jobs.values() if j.worker == worker and not j.done]
-            for job in lost:
-                self._finish(job, "failed", error=str(payload))
-            return
         with self._lock:
             job = self._jobs.get(key)
         if job is None or job.done:
@@ -298,7 +292,7 @@ class JobPool:
                 log.exception("could not store run %s", key)
             job.result = result
             self._finish(job, "done")
-        elif kind == "error":
+        elif kind in ("error", "died"):
             self._finish(job, "failed", error=str(payload))
         else:
             job.on_event(kind, payload)

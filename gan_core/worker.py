@@ -12,7 +12,9 @@ parent one message per event: a tag byte, the run's 20-character key, then the b
 ``T`` state ("running" / "queued"), ``S`` step stats (JSON), ``P`` a snapshot and ``R`` the
 finished run (``gan_core.payload`` bytes, read with ``weights_only=True``; an empty ``R`` body
 means cancelled before it began), ``E`` an error (text). A child that dies (killed, out of
-memory) is reported once as "died"; the pool fails its runs and the next start makes a new one.
+memory) is reported as "died" for each run it had been given and not finished; the pool fails
+those runs, and the next start makes a new process (also when the death is still unnoticed: a
+failed send is retried once on a fresh process).
 """
 from __future__ import annotations
 
@@ -102,6 +104,9 @@ class ProcessWorker:
         self._conn = None
         self._lock = threading.Lock()
         self._generation = 0
+        self._given: dict[int, set[str]] = {}  # per process generation: runs started, not ended
+        self._retired: set[int] = set()  # generations closed on purpose: their end is no death
+        self._broken = False  # the current process's pipe has closed
 
     @property
     def pid(self) -> int | None:
@@ -134,6 +139,8 @@ class ProcessWorker:
                     os.environ[k] = v
         child.close()
         self._generation += 1
+        self._given[self._generation] = set()
+        self._broken = False
         self._proc, self._conn = proc, parent
         threading.Thread(target=self._read, args=(parent, self._generation), name="gan-train-reader",
                          daemon=True).start()
@@ -143,7 +150,7 @@ class ProcessWorker:
         while True:
             try:
                 msg = conn.recv_bytes()
-            except (EOFError, OSError) as err:
+            except (EOFError, OSError, TypeError) as err:  # TypeError: closed here meanwhile
                 reason = type(err).__name__
                 break
             tag, key, body = msg[:1], msg[1 : 1 + KEY_LEN].decode(), msg[1 + KEY_LEN :]
@@ -155,31 +162,58 @@ class ProcessWorker:
                 payload = _decode(kind, body)
             except Exception as err:
                 kind, payload = "error", f"{type(err).__name__}: {err}"[:300]
+            if kind in ("result", "error"):
+                with self._lock:
+                    self._given.get(generation, set()).discard(key)
             self.on_event(kind, key, payload)
         with self._lock:
-            current = generation == self._generation
-        if current:
-            self.on_event("died", "", f"the training process stopped ({reason})")
+            lost = self._given.pop(generation, set())
+            if generation == self._generation:
+                self._broken = True  # the next send starts a new process
+            if generation in self._retired:
+                self._retired.discard(generation)
+                lost = set()
+        for key in sorted(lost):
+            self.on_event("died", key, f"the training process stopped ({reason})")
 
-    def _send(self, request: dict) -> None:
+    def _send(self, request: dict, key: str) -> None:
+        """Send to the current process, starting one if there is none or it has died.
+
+        A process can die unnoticed between the check and the write (its pipe closes a moment
+        before it stops being alive): the write then fails and is retried once on a fresh one.
+        """
+        data = json.dumps(request).encode()
         with self._lock:
-            if not self.alive():
-                self._close_locked()
-                self._spawn()
-            self._conn.send_bytes(json.dumps(request).encode())
+            for attempt in (1, 2):
+                if self._broken or not self.alive():
+                    self._close_locked(retire=False)
+                    self._spawn()
+                try:
+                    self._conn.send_bytes(data)
+                    break
+                except OSError:
+                    if attempt == 2:
+                        raise
+                    self._broken = True
+            self._given.setdefault(self._generation, set()).add(key)
 
     def start(self, cfg, estimate: float) -> None:
-        self._send({"start": cfg.to_dict(), "estimate": estimate})
+        self._send({"start": cfg.to_dict(), "estimate": estimate}, key=cfg.key)
 
     def cancel(self, key: str) -> None:
-        if self.alive():
+        with self._lock:
+            if self._broken or not self.alive():
+                return  # a dead process's runs are reported as died; nothing to cancel
             try:
-                self._send({"cancel": key})
+                self._conn.send_bytes(json.dumps({"cancel": key}).encode())
             except OSError:
                 pass
 
-    def _close_locked(self) -> None:
-        self._generation += 1  # the reader of the old process must not report a death
+    def _close_locked(self, retire: bool = True) -> None:
+        """Stop the current process; ``retire``: on purpose, so its reader reports no deaths."""
+        if retire and self._generation in self._given:  # its reader has not finished yet
+            self._retired.add(self._generation)
+        self._generation += 1
         if self._conn is not None:
             try:
                 self._conn.close()

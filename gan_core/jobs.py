@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gan_core.config import SPECS, TrainConfig, parse_number
-from gan_core.slicer import remaining_seconds
+from gan_core.slicer import pace, remaining_seconds
 from gan_core.train import HISTORY_COLUMNS, RunResult, Snapshot, StepStats
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,7 @@ class Job:
     worker: int = -1
     active_seconds: float = 0.0  # time it held its worker
     _mark: float | None = None  # monotonic time it last got its worker
+    _setup: float | None = None  # active seconds when its first step came in (see slicer.pace)
     waiting_since: float = field(default_factory=time.monotonic)
 
     @property
@@ -100,9 +101,11 @@ class Job:
             return 1.0
         return min(1.0, self.step / max(1, self.total))
 
+    def _active(self) -> float:
+        return self.active_seconds + (time.monotonic() - self._mark if self._mark is not None else 0.0)
+
     def seconds_left(self) -> float:
-        active = self.active_seconds + (time.monotonic() - self._mark if self._mark is not None else 0.0)
-        rate = active / self.step if self.step > 0 else None
+        rate = pace(self._active(), self._setup, self.step)
         return remaining_seconds(self.estimate, self.step, self.total, rate)
 
     def on_event(self, kind: str, payload: Any) -> None:
@@ -111,11 +114,14 @@ class Job:
             for c in HISTORY_COLUMNS:
                 self.history[c].append(getattr(stats, c))
             self.step = stats.step
+            if self._setup is None:
+                self._setup = self._active()
         elif kind == "snapshot":
             self.snapshots.append(payload)
         elif kind == "restart":  # its cluster worker died: the run starts again from step 0
             self.history = {c: [] for c in HISTORY_COLUMNS}
             self.snapshots, self.step = [], 0
+            self._setup = None
         elif kind == "state" and not self.done:
             now = time.monotonic()
             if payload == "running":

@@ -48,6 +48,18 @@ def estimate_seconds(cfg: TrainConfig) -> float:
     return per_step * cfg.steps + EVAL_SECONDS[cfg.is_image]
 
 
+def pace(active: float, setup: float | None, step: int) -> float | None:
+    """Measured seconds per step, or None before there is a fair measure.
+
+    The first step also pays for building the networks and loading the data (a second or more
+    against 0.02 s for a step): it is left out, else one early step would make a run look
+    hundreds of times longer than it is, and the scheduler would set it aside for minutes.
+    """
+    if setup is None or step < 2:
+        return None
+    return max(0.0, active - setup) / (step - 1)
+
+
 def remaining_seconds(estimate: float, step: int, total: int, rate: float | None) -> float:
     """Seconds still needed: the measured pace once there is one, else the share of the estimate."""
     if rate is not None and step > 0:
@@ -67,10 +79,11 @@ class Slot:
     cfg: TrainConfig
     estimate: float
     step: int = 0
-    rate: float | None = None  # measured seconds per step
+    rate: float | None = None  # measured seconds per step (see pace)
     stop: bool = False
     waiting_since: float = field(default_factory=time.monotonic)
     active_seconds: float = 0.0
+    setup_seconds: float | None = None  # active seconds up to the end of the first step
     rng: torch.Tensor | None = None
 
     @property
@@ -180,7 +193,9 @@ class Slicer:
             slot.active_seconds += now - t_run
             t_run = now
             slot.step = payload.step
-            slot.rate = slot.active_seconds / max(1, slot.step)
+            if slot.setup_seconds is None:
+                slot.setup_seconds = slot.active_seconds
+            slot.rate = pace(slot.active_seconds, slot.setup_seconds, slot.step)
             if time.monotonic() - slice_start < self.quantum and not self._newcomer:
                 return
             self._hand_over(slot, finished=False)

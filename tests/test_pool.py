@@ -11,7 +11,7 @@ from gan_core.config import PRESETS
 from gan_core.jobs import ClassLimits, LimitError
 from gan_core.pool import JobPool, run_sync
 from gan_core.shipped import Pack, write_pack
-from gan_core.slicer import Slicer
+from gan_core.slicer import Slicer, pace, remaining_seconds
 from gan_core.store import RunStore
 from gan_core.train import HISTORY_COLUMNS, Trainer
 
@@ -74,6 +74,36 @@ def test_a_short_run_overtakes_a_long_one_that_started_first():
         time.sleep(0.02)
     assert ended == [short.key, long.key]
     assert results[short.key].ok and results[long.key].ok
+
+
+def test_pace_leaves_out_the_first_steps_setup():
+    # 1.5 s to build the networks and take step 1, then 9 steps of 0.02 s
+    assert pace(1.5 + 9 * 0.02, 1.5, 10) == pytest.approx(0.02)
+    assert pace(1.5, 1.5, 1) is None  # one step: no pace yet
+    assert pace(3.0, None, 10) is None
+    # without a pace, the share of the estimate: 40 s for 2,000 steps, 500 done -> 30 s
+    assert remaining_seconds(40.0, 500, 2000, None) == pytest.approx(30.0)
+    # with one: 1,500 steps at 0.02 s, plus 5% of the estimate for the evaluation
+    assert remaining_seconds(40.0, 500, 2000, 0.02) == pytest.approx(32.0)
+
+
+def test_a_slow_first_step_does_not_send_a_run_to_the_back(monkeypatch):
+    """A run's first step also builds its networks and loads data. When a second run arrives at
+    once, the first hands over after that step; its pace must not be judged on it, or a short
+    run would look hundreds of times longer and wait behind a long one."""
+    import gan_core.slicer as slicer_mod
+
+    short, long = TINY.replace(steps=300, seed=5), TINY.replace(steps=1500, seed=6)
+
+    class SlowSetup(Trainer):
+        def run(self, on_event=None, should_stop=None):
+            if self.cfg.key == short.key:
+                time.sleep(1.0)  # as if its data took a second to load
+            return super().run(on_event, should_stop=should_stop)
+
+    monkeypatch.setattr(slicer_mod, "Trainer", SlowSetup)
+    _, ended = _slicer_results([short, long], quantum=0.2)
+    assert ended == [short.key, long.key]
 
 
 def test_queue_order_eta_and_cancel(tmp_path, held_steps):

@@ -93,7 +93,7 @@ def test_a_slow_first_step_does_not_send_a_run_to_the_back(monkeypatch):
     run would look hundreds of times longer and wait behind a long one."""
     import gan_core.slicer as slicer_mod
 
-    short, long = TINY.replace(steps=300, seed=5), TINY.replace(steps=1500, seed=6)
+    short, long = TINY.replace(steps=60, seed=5), TINY.replace(steps=600, seed=6)
 
     class SlowSetup(Trainer):
         def run(self, on_event=None, should_stop=None):

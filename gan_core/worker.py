@@ -105,7 +105,6 @@ class ProcessWorker:
         self._lock = threading.Lock()
         self._generation = 0
         self._given: dict[int, set[str]] = {}  # per process generation: runs started, not ended
-        self._retired: set[int] = set()  # generations closed on purpose: their end is no death
         self._broken = False  # the current process's pipe has closed
 
     @property
@@ -169,20 +168,17 @@ class ProcessWorker:
         with self._lock:
             lost = self._given.pop(generation, set())
             if generation == self._generation:
-                self._broken = True  # the next send starts a new process
-            if generation in self._retired:
-                self._retired.discard(generation)
-                lost = set()
+                self._broken = True  # the next start makes a new process
         for key in sorted(lost):
             self.on_event("died", key, f"the training process stopped ({reason})")
 
-    def _send(self, request: dict, key: str) -> None:
-        """Send to the current process, starting one if there is none or it has died.
+    def start(self, cfg, estimate: float) -> None:
+        """Give ``cfg`` to the current process, starting one if there is none or it has died.
 
         A process can die unnoticed between the check and the write (its pipe closes a moment
         before it stops being alive): the write then fails and is retried once on a fresh one.
         """
-        data = json.dumps(request).encode()
+        data = json.dumps({"start": cfg.to_dict(), "estimate": estimate}).encode()
         with self._lock:
             for attempt in (1, 2):
                 if self._broken or not self.alive():
@@ -195,10 +191,7 @@ class ProcessWorker:
                     if attempt == 2:
                         raise
                     self._broken = True
-            self._given.setdefault(self._generation, set()).add(key)
-
-    def start(self, cfg, estimate: float) -> None:
-        self._send({"start": cfg.to_dict(), "estimate": estimate}, key=cfg.key)
+            self._given[self._generation].add(cfg.key)
 
     def cancel(self, key: str) -> None:
         with self._lock:
@@ -211,8 +204,8 @@ class ProcessWorker:
 
     def _close_locked(self, retire: bool = True) -> None:
         """Stop the current process; ``retire``: on purpose, so its reader reports no deaths."""
-        if retire and self._generation in self._given:  # its reader has not finished yet
-            self._retired.add(self._generation)
+        if retire:
+            self._given.pop(self._generation, None)
         self._generation += 1
         if self._conn is not None:
             try:
